@@ -1,0 +1,441 @@
+"""Loading activity files (CSV, NDJSON/JSONL, JSON) and Stack Exchange dumps.
+
+A file streams through in batches: rows are parsed and checked in Python, then
+stored with ``executemany`` upserts by id (never delete-and-insert), so memory
+stays flat whatever the file's size. Each file is one transaction. The ids
+seen so far live in a temporary table, which finds duplicates within a file
+and, with ``replace``, the stored rows that the file no longer has.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scorekeeper import kinds
+from scorekeeper.db import Database
+from scorekeeper.errors import DataError, UsageError
+from scorekeeper.kinds import Kind, RowError
+
+BATCH = 5000
+FORMATS = {".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson", ".json": "json"}
+REJECT_COLUMNS = ("rejected_record", "reject_reason")
+
+
+@dataclass
+class FileResult:
+    path: str
+    kind: str
+    rows: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    rejected: int = 0
+    rejects_path: Path | None = None
+
+
+class _Counting(io.RawIOBase):
+    """A binary file that counts the bytes read through it, for progress."""
+
+    def __init__(self, raw: io.BufferedReader):
+        self.raw, self.done = raw, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self.raw.readinto(buffer)
+        self.done += n or 0
+        return n
+
+
+def kind_of(path: Path, forced: str | None) -> Kind:
+    """The kind of a file: ``--kind`` or the file name (see SPEC.md)."""
+    if forced:
+        if forced not in kinds.KINDS:
+            raise UsageError(f"--kind {forced!r} is not a kind (use one of {', '.join(kinds.KINDS)})")
+        return kinds.KINDS[forced]
+    stem = path.name.rsplit(".", 1)[0] if "." in path.name else path.name
+    kind = kinds.kind_for_stem(stem)
+    if kind is None:
+        raise DataError(
+            f"{path}: cannot tell the kind from the file name {path.name!r}; name it after "
+            f"a kind ({', '.join(kinds.KINDS)}) or pass --kind"
+        )
+    return kind
+
+
+def _check_columns(path: Path, kind: Kind, names: Iterable[str], warn: Callable[[str], None]) -> None:
+    names = list(names)
+    extra = []
+    for name in names:
+        if name in kind.column_names:
+            continue
+        meant = kinds.near_miss(kind, name)
+        if meant:
+            raise DataError(f"{path}: column {name!r} is not a {kind.name} column; "
+                            f"did you mean {meant!r}? Rename it and import again")
+        extra.append(name)
+    missing = [c.name for c in kind.columns if c.required and c.name not in names]
+    if missing:
+        raise DataError(f"{path}: the {kind.name} column(s) {', '.join(missing)} are missing "
+                        f"(a {kind.name} file has {', '.join(kind.column_names)})")
+    if extra:
+        warn(f"{path}: ignoring column(s) {', '.join(repr(e) for e in extra)}, "
+             f"which are not {kind.name} columns")
+
+
+def _csv_records(path, text, kind, warn) -> Iterator[tuple[str, list[Any], dict]]:
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    header = [name.strip() for name in header]
+    _check_columns(path, kind, header, warn)
+    index = {name: i for i, name in enumerate(header)}
+    picks = [index.get(name) for name in kind.column_names]
+    width = len(header)
+    last_line = reader.line_num
+    for fields in reader:
+        label = f"line {last_line + 1}"
+        last_line = reader.line_num
+        if not fields:
+            continue
+        if len(fields) != width:
+            problem = RowError("(row)", ",".join(fields),
+                               f"has {len(fields)} values where the header has {width}")
+            yield label, None, dict(zip(header, fields)), problem
+            continue
+        yield label, [fields[i] if i is not None else None for i in picks], dict(zip(header, fields)), None
+
+
+def _check_record(path, kind, record, label, warn, seen_keys: set) -> None:
+    if not isinstance(record, dict):
+        raise DataError(f"{path} {label}: expected a JSON object, found {type(record).__name__}; "
+                        "fix the record and import again")
+    new = record.keys() - seen_keys
+    if new:
+        seen_keys.update(new)
+        for key in new:
+            meant = kinds.near_miss(kind, key)
+            if meant:
+                raise DataError(f"{path} {label}: field {key!r} is not a {kind.name} field; "
+                                f"did you mean {meant!r}? Rename it and import again")
+        extra = [k for k in new if k not in kind.column_names]
+        if extra:
+            warn(f"{path}: ignoring field(s) {', '.join(repr(e) for e in sorted(extra))}, "
+                 f"which are not {kind.name} fields")
+
+
+def _ndjson_records(path, text, kind, warn):
+    seen: set = set()
+    for number, line in enumerate(text, 1):
+        if not line.strip():
+            continue
+        label = f"line {number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path} {label}: not valid JSON ({exc.msg} at column {exc.colno}); "
+                            "fix the line or rerun with --skip-invalid") from None
+        _check_record(path, kind, record, label, warn, seen)
+        yield label, [record.get(c) for c in kind.column_names], record, None
+
+
+def _json_records(path, text, kind, warn):
+    """The objects of a JSON array, decoded one at a time from chunks."""
+    decoder = json.JSONDecoder()
+    seen: set = set()
+    buffer, pos, number = "", 0, 0
+    eof = False
+
+    def fill() -> bool:
+        nonlocal buffer, pos, eof
+        chunk = text.read(1 << 16)
+        if not chunk:
+            eof = True
+            return False
+        buffer = buffer[pos:] + chunk
+        pos = 0
+        return True
+
+    def skip_space() -> None:
+        nonlocal pos
+        while True:
+            while pos < len(buffer) and buffer[pos] in " \t\r\n":
+                pos += 1
+            if pos < len(buffer) or not fill():
+                return
+
+    skip_space()
+    if pos >= len(buffer) or buffer[pos] != "[":
+        raise DataError(f"{path}: a .json file must hold one array of {kind.name} objects; "
+                        "use .ndjson for one object per line")
+    pos += 1
+    expect_value = True
+    while True:
+        skip_space()
+        if pos >= len(buffer):
+            raise DataError(f"{path}: the array ends early after record {number} "
+                            "(truncated file?); nothing of it was stored")
+        char = buffer[pos]
+        if char == "]" and (number == 0 or not expect_value):
+            pos += 1
+            skip_space()
+            if pos < len(buffer):
+                raise DataError(f"{path}: unexpected text after the array")
+            return
+        if char == "," and not expect_value:
+            pos += 1
+            expect_value = True
+            continue
+        if not expect_value:
+            raise DataError(f"{path}: expected ',' or ']' after record {number}")
+        while True:
+            try:
+                record, end = decoder.raw_decode(buffer, pos)
+                if end == len(buffer) and not eof and fill():
+                    continue  # a number may go on in the next chunk
+                break
+            except json.JSONDecodeError as exc:
+                if not eof and fill():
+                    continue
+                raise DataError(f"{path} record {number + 1}: not valid JSON ({exc.msg}); "
+                                "fix the record and import again") from None
+        pos = end
+        number += 1
+        expect_value = False
+        label = f"record {number}"
+        _check_record(path, kind, record, label, warn, seen)
+        yield label, [record.get(c) for c in kind.column_names], record, None
+
+
+def _records(path: Path, fmt: str, text, kind: Kind, warn):
+    reader = {"csv": _csv_records, "ndjson": _ndjson_records, "json": _json_records}[fmt]
+    return reader(path, text, kind, warn)
+
+
+class _Store:
+    """Batches rows of one kind into the database, finding duplicate ids as it goes."""
+
+    def __init__(self, conn: sqlite3.Connection, kind: Kind, path: str):
+        self.conn, self.kind, self.path = conn, kind, path
+        self.rows: list[tuple] = []
+        self.labels: list[str] = []
+        self.written = 0
+        self.rejected = 0
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_ids"
+                     " (id INTEGER PRIMARY KEY, label TEXT NOT NULL)")
+        conn.execute("DELETE FROM temp.import_ids")
+
+    def add(self, label: str, row: tuple) -> None:
+        self.rows.append(row)
+        self.labels.append(label)
+        if len(self.rows) >= BATCH:
+            self.flush(None)
+
+    def flush(self, reject: Callable[[str, tuple, str], None] | None) -> None:
+        """Store the pending rows; a duplicate id or username is rejected or raised."""
+        rows, labels = self.rows, self.labels
+        self.rows, self.labels = [], []
+        if not rows:
+            return
+        try:
+            self.conn.executemany("INSERT INTO temp.import_ids (id, label) VALUES (?, ?)",
+                                  [(row[0], label) for row, label in zip(rows, labels)])
+            self.written += self.conn.executemany(self.kind.upsert, rows).rowcount
+            return
+        except sqlite3.IntegrityError:
+            pass
+        # Find the offending rows one by one (rare: only on a bad batch).
+        self.conn.executemany(
+            "DELETE FROM temp.import_ids WHERE id = ? AND label = ?",
+            [(row[0], label) for row, label in zip(rows, labels)],
+        )
+        for row, label in zip(rows, labels):
+            problem = self._store_one(row, label)
+            if problem:
+                if reject is None:
+                    raise DataError(f"{self.path} {label}: {problem}; fix the row or rerun "
+                                    "with --skip-invalid")
+                self.rejected += 1
+                reject(label, row, problem)
+
+    def _store_one(self, row: tuple, label: str) -> str | None:
+        first = self.conn.execute("SELECT label FROM temp.import_ids WHERE id = ?",
+                                  (row[0],)).fetchone()
+        if first:
+            return f"column id: value {row[0]} appears twice in this file (first at {first[0]})"
+        try:
+            self.conn.execute("SAVEPOINT one_row")
+            self.written += self.conn.execute(self.kind.upsert, row).rowcount
+        except sqlite3.IntegrityError:
+            self.conn.execute("ROLLBACK TO one_row")
+            self.conn.execute("RELEASE one_row")
+            other = self.conn.execute("SELECT id FROM users WHERE username = ?", (row[1],)).fetchone()
+            owner = f"user {other[0]}" if other else "another user"
+            return f"column username: value {row[1]!r} already belongs to {owner}; usernames are unique"
+        self.conn.execute("RELEASE one_row")
+        self.conn.execute("INSERT INTO temp.import_ids (id, label) VALUES (?, ?)", (row[0], label))
+        return None
+
+
+def _count(conn: sqlite3.Connection, table: str) -> int:
+    return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+def _remove_missing(conn: sqlite3.Connection, table: str) -> int:
+    """Delete stored rows the import did not have (triggers cascade what hangs on them)."""
+    return conn.execute(
+        f"DELETE FROM {table} WHERE id NOT IN (SELECT id FROM temp.import_ids)"
+    ).rowcount
+
+
+def store_rows(conn: sqlite3.Connection, kind: Kind, rows: Iterable[tuple], *, replace: bool,
+               source: str) -> FileResult:
+    """Store already-parsed rows of one kind (caller holds the transaction)."""
+    result = FileResult(source, kind.name)
+    before = _count(conn, kind.name)
+    store = _Store(conn, kind, source)
+    for number, row in enumerate(rows, 1):
+        store.add(f"row {number}", row)
+        result.rows += 1
+    store.flush(None)
+    if replace:
+        result.removed = _remove_missing(conn, kind.name)
+    result.added = _count(conn, kind.name) - before + result.removed
+    result.changed = store.written - result.added
+    return result
+
+
+class _Rejects:
+    """``<stem>.rejects.csv``: every rejected row, as given, with its reason."""
+
+    def __init__(self, path: Path, columns: tuple[str, ...]):
+        self.path, self.columns = path, columns
+        self.handle = None
+        self.writer = None
+        self.count = 0
+
+    def write(self, label: str, raw: dict, reason: str) -> None:
+        if self.writer is None:
+            self.handle = open(self.path, "w", encoding="utf-8", newline="")
+            self.writer = csv.writer(self.handle, lineterminator="\n")
+            self.writer.writerow(self.columns + REJECT_COLUMNS)
+        cells = ["" if raw.get(c) is None else raw.get(c) for c in self.columns]
+        self.writer.writerow(cells + [label, reason])
+        self.count += 1
+
+    def close(self) -> None:
+        if self.handle:
+            self.handle.close()
+
+
+def import_file(database: Database, path: Path, *, kind: str | None = None,
+                replace: bool = False, skip_invalid: bool = False,
+                rejects: Path | None = None, dry_run: bool = False,
+                warn: Callable[[str], None] = lambda _m: None,
+                on_progress: Callable[[int, int], None] | None = None) -> FileResult:
+    """Import one activity file in one transaction; raises DataError on a bad row
+    unless ``skip_invalid``, in which case bad rows go to the rejects file."""
+    if replace and skip_invalid:
+        raise UsageError("--replace with --skip-invalid is refused: a file with rejected rows "
+                         "is not a complete set; fix the file, or import without --replace")
+    the_kind = kind_of(path, kind)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise DataError(f"{path}: unknown format {path.suffix!r}; use .csv, .ndjson, .jsonl or .json")
+    try:
+        size = path.stat().st_size
+        raw = open(path, "rb")
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file; check the path") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, not a file") from None
+    except PermissionError:
+        raise DataError(f"{path}: cannot be read (permission denied)") from None
+    if size == 0:
+        raw.close()
+        raise DataError(f"{path}: the file is empty (0 bytes), not even a header; "
+                        "was the export cut short?")
+    counting = _Counting(raw)
+    text = io.TextIOWrapper(io.BufferedReader(counting, 1 << 16), encoding="utf-8-sig", newline="")
+    rejects_path = rejects or path.with_name(path.name.rsplit(".", 1)[0] + ".rejects.csv")
+    reject_file = _Rejects(rejects_path, the_kind.column_names)
+    result = FileResult(str(path), the_kind.name)
+    label = "the start"
+    store = None
+    try:
+        with database.transaction(keep=not dry_run) as conn:
+            before = _count(conn, the_kind.name)
+            store = _Store(conn, the_kind, str(path))
+
+            def reject(where: str, row: tuple, problem: str) -> None:
+                reject_file.write(where, dict(zip(the_kind.column_names, row)), problem)
+
+            for label, values, current_raw, problem in _records(path, fmt, text, the_kind, warn):
+                try:
+                    if problem:
+                        raise problem
+                    row = kinds.parse_values(the_kind, values)
+                except RowError as exc:
+                    if not skip_invalid:
+                        raise DataError(f"{path} {label}: {exc}; fix the row or rerun with "
+                                        "--skip-invalid") from None
+                    reject_file.write(label, current_raw, str(exc))
+                    continue
+                result.rows += 1
+                store.rows.append(row)
+                store.labels.append(label)
+                if len(store.rows) >= BATCH:
+                    store.flush(reject if skip_invalid else None)
+                    if on_progress:
+                        on_progress(counting.done, size)
+            store.flush(reject if skip_invalid else None)
+            if replace:
+                result.removed = _remove_missing(conn, the_kind.name)
+            result.added = _count(conn, the_kind.name) - before + result.removed
+            result.changed = store.written - result.added
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} after {label}: not valid UTF-8 (byte {exc.object[exc.start:exc.end]!r}); "
+                        "save the file as UTF-8 and import again") from None
+    except csv.Error as exc:
+        raise DataError(f"{path} after {label}: not valid CSV ({exc}); fix the file and import again") from None
+    finally:
+        reject_file.close()
+        text.close()
+    if on_progress:
+        on_progress(size, size)
+    result.rejected = reject_file.count
+    result.rows -= store.rejected
+    result.rejects_path = rejects_path if reject_file.count else None
+    return result
+
+
+def import_dump(database: Database, folder: Path,
+                on_step: Callable[[str], None] = lambda _s: None):
+    """Make the database match a Stack Exchange dump, in one transaction.
+
+    Returns the per-kind results and the dump's summary of skipped rows.
+    """
+    from scorekeeper.stackexchange import DumpError, StackExchangeDump
+
+    try:
+        dump = StackExchangeDump(folder)
+        results = []
+        with database.transaction() as conn:
+            for name in kinds.IMPORT_ORDER:
+                on_step(name)
+                rows = getattr(dump, name)()
+                results.append(store_rows(conn, kinds.KINDS[name], rows, replace=True,
+                                          source=f"{folder} ({name})"))
+    except DumpError as exc:
+        raise DataError(f"{exc}; nothing of the dump was stored") from None
+    return results, dump.summary

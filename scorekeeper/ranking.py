@@ -1,0 +1,91 @@
+"""Leaderboards, risers, one user's standing and the full export.
+
+Each function returns rows of ``Standing``; points are exact thousandths.
+Ranks are competition ranks among listed (not excluded) users, ties listed by
+``user_id``. The monthly increase is net points of activity dated in the 30 UTC
+days ending on the as-of date, that day included.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
+
+from scorekeeper import sql
+from scorekeeper.errors import UnknownUserError
+from scorekeeper.scoring import Scoring, stored_scoring
+
+COLUMNS = ("rank", "user_id", "username", "total_score", "post_likes_score",
+           "review_votes_score", "comment_likes_score", "content_creation_score",
+           "monthly_increase")
+POINT_COLUMNS = frozenset(COLUMNS[3:])
+WINDOW_DAYS = 30
+
+
+class Standing(NamedTuple):
+    rank: int
+    user_id: int
+    username: str
+    total_score: int
+    post_likes_score: int
+    review_votes_score: int
+    comment_likes_score: int
+    content_creation_score: int
+    monthly_increase: int
+
+
+def window(as_of: date) -> tuple[str, str]:
+    """The monthly window for an as-of date: [start, end) as stored-time text."""
+    end = datetime.combine(as_of + timedelta(days=1), time())
+    start = end - timedelta(days=WINDOW_DAYS)
+    return start.isoformat(), end.isoformat()
+
+
+def _params(conn: sqlite3.Connection, fallback: Scoring, as_of: date, **extra) -> dict:
+    scoring = stored_scoring(conn) or fallback
+    start, end = window(as_of)
+    return {**scoring.weights, "start": start, "end": end, **extra}
+
+
+def _fetch(conn: sqlite3.Connection, query: str, params: dict) -> list[Standing]:
+    return [Standing(*row) for row in conn.execute(query, params)]
+
+
+def leaderboard(conn: sqlite3.Connection, scoring: Scoring, as_of: date, limit: int) -> list[Standing]:
+    """The top ``limit`` users by total score."""
+    return _fetch(conn, sql.LEADERBOARD, _params(conn, scoring, as_of, limit=limit))
+
+
+def risers(conn: sqlite3.Connection, scoring: Scoring, as_of: date, limit: int) -> list[Standing]:
+    """The top ``limit`` users by a monthly increase above zero."""
+    return _fetch(conn, sql.RISERS, _params(conn, scoring, as_of, limit=limit))
+
+
+def export(conn: sqlite3.Connection, scoring: Scoring, as_of: date) -> list[Standing]:
+    """Every listed user."""
+    return _fetch(conn, sql.EXPORT, _params(conn, scoring, as_of))
+
+
+def find_user(conn: sqlite3.Connection, user: str, *, by_username: bool = False) -> int:
+    """The id of USER: an id when all digits (unless ``by_username``), else a username."""
+    if not by_username and user.isascii() and user.isdigit():
+        return int(user)
+    row = conn.execute(sql.FIND_USER_BY_NAME, (user,)).fetchone()
+    if row is None:
+        raise UnknownUserError(
+            f"no user with username {user!r}; usernames match exactly "
+            "(see `scorekeeper export` for the list)"
+        )
+    return row[0]
+
+
+def show(conn: sqlite3.Connection, scoring: Scoring, as_of: date, user_id: int) -> Standing:
+    """One listed user's standing; unknown and excluded users are an error."""
+    rows = _fetch(conn, sql.SHOW_USER, _params(conn, scoring, as_of, user_id=user_id))
+    if not rows:
+        raise UnknownUserError(
+            f"user {user_id} is not listed (unknown, deleted or excluded); "
+            "see `scorekeeper export` for the users that are"
+        )
+    return rows[0]

@@ -1,0 +1,179 @@
+"""Everything scorekeeper prints: CSV, JSON, tables, messages and progress.
+
+This is the only module that imports Rich, and it does so only when a table or
+a progress display is drawn, so that CSV output and hook calls start fast.
+Text from the data is never read as markup, and control characters are shown
+escaped in tables so that a user name cannot move the cursor or recolour the
+terminal.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import IO, Callable
+
+from scorekeeper.ranking import COLUMNS, POINT_COLUMNS, Standing
+from scorekeeper.values import format_points
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_LABELS = {
+    "rank": "Rank", "user_id": "User id", "username": "Username", "total_score": "Total",
+    "post_likes_score": "Post likes", "review_votes_score": "Review votes",
+    "comment_likes_score": "Comment likes", "content_creation_score": "Content",
+    "monthly_increase": "Monthly",
+}
+
+
+def _cells(row: Standing) -> list[str]:
+    return [format_points(v) if name in POINT_COLUMNS else str(v)
+            for name, v in zip(COLUMNS, row)]
+
+
+def excel_safe(text: str) -> str:
+    """Neutralise a text cell that a spreadsheet would run as a formula."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def write_csv(rows: Sequence[Standing], out: IO[str], *, excel: bool = False) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        cells = _cells(row)
+        if excel:
+            cells[2] = excel_safe(cells[2])
+        writer.writerow(cells)
+
+
+def write_json(rows: Sequence[Standing], out: IO[str]) -> None:
+    """An array of objects; points are written with their exact decimal digits."""
+    if not rows:
+        out.write("[]\n")
+        return
+    out.write("[\n")
+    for number, row in enumerate(rows):
+        fields = []
+        for name, value in zip(COLUMNS, row):
+            if name in POINT_COLUMNS:
+                text = format_points(value)
+            elif name == "username":
+                text = json.dumps(value, ensure_ascii=False)
+            else:
+                text = str(value)
+            fields.append(f'"{name}": {text}')
+        out.write("  {" + ", ".join(fields) + "}" + (",\n" if number < len(rows) - 1 else "\n"))
+    out.write("]\n")
+
+
+def printable(text: str) -> str:
+    """Text with control and bidi-override characters shown as escapes."""
+    if text.isprintable() and not any(unicodedata.category(c) == "Cf" for c in text):
+        return text
+    return "".join(
+        c if c.isprintable() and unicodedata.category(c) != "Cf" else c.encode("unicode_escape").decode("ascii")
+        for c in text
+    )
+
+
+def write_plain_table(rows: Sequence[Standing], out: IO[str]) -> None:
+    """A table for pipes: aligned columns, no colour, nothing cut or wrapped."""
+    table = [[_LABELS[c] for c in COLUMNS]]
+    table += [[printable(cell) for cell in _cells(row)] for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
+    for line in table:
+        cells = [cell.ljust(w) if i == 2 else cell.rjust(w)
+                 for i, (cell, w) in enumerate(zip(line, widths))]
+        out.write("  ".join(cells).rstrip() + "\n")
+
+
+def print_rich_table(rows: Sequence[Standing], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, title_justify="left")
+    for name in COLUMNS:
+        justify = "left" if name == "username" else "right"
+        table.add_column(_LABELS[name], justify=justify, no_wrap=name != "username",
+                         overflow="fold")
+    for row in rows:
+        table.add_row(*[Text(printable(cell)) for cell in _cells(row)])
+    Console(soft_wrap=False).print(table)
+
+
+def write_rows(rows: Sequence[Standing], fmt: str, title: str, *, excel: bool = False) -> None:
+    out = sys.stdout
+    if fmt == "csv":
+        write_csv(rows, out, excel=excel)
+    elif fmt == "json":
+        write_json(rows, out)
+    elif out.isatty():
+        print_rich_table(rows, title)
+    else:
+        write_plain_table(rows, out)
+
+
+def write_breakdown(row: Standing, title: str) -> None:
+    """One user as a two-column table (component, points), for a terminal or a pipe."""
+    lines = [(_LABELS[name], printable(cell)) for name, cell in zip(COLUMNS, _cells(row))]
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=title, title_justify="left", show_header=False)
+        table.add_column(justify="left")
+        table.add_column(justify="right", no_wrap=True)
+        for label, value in lines:
+            table.add_row(label, Text(value))
+        Console(soft_wrap=False).print(table)
+        return
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        sys.stdout.write(f"{label.ljust(width)}  {value}\n")
+
+
+def say(message: str) -> None:
+    """A line for the person at the terminal (stderr)."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def error(message: str) -> None:
+    say(f"Error: {message}")
+
+
+def warning(message: str) -> None:
+    say(f"Warning: {message}")
+
+
+@contextmanager
+def progress(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal's stderr; nothing at all in a pipe or under cron."""
+    if not sys.stderr.isatty():
+        yield lambda _done: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TimeElapsedColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  "[progress.percentage]{task.percentage:>3.0f}%", TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda done: bar.update(task, completed=done)
+
+
+@contextmanager
+def status(description: str) -> Iterator[Callable[[str], None]]:
+    """A spinner with the current step on a terminal's stderr; silent elsewhere."""
+    if not sys.stderr.isatty():
+        yield lambda _step: None
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(description) as spinner:
+        yield lambda step: spinner.update(f"{description}: {step}")
