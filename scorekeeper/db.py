@@ -79,6 +79,8 @@ class Database:
                                             isolation_level=None, check_same_thread=False)
             self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_seconds * 1000)}")
             self.conn.execute("PRAGMA synchronous = NORMAL")
+            # A larger page cache keeps index pages in memory during imports and streams.
+            self.conn.execute("PRAGMA cache_size = -65536")
             version = schema.check_version(self.conn, path)
             if write:
                 if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from scorekeeper import kinds, sql
+from scorekeeper import kinds, sql, values
 from scorekeeper.db import Database
 from scorekeeper.errors import DataError
 from scorekeeper.scoring import Scoring, ensure_same_scoring, now_text, store_user_score
@@ -83,7 +83,10 @@ def parse_event(record: Any, warn: Callable[[str], None] | None = None) -> Event
             warn(f"ignoring unknown field {key!r} of {name} events")
     try:
         if action == "deleted":
-            row = (kinds.parse_values(kind, [record.get("id")])[0],)
+            try:
+                row = (values.parse_id(record.get("id")),)
+            except (ValueError, TypeError) as exc:
+                raise kinds.RowError("id", record.get("id"), str(exc)) from None
         else:
             missing = [c.name for c in kind.columns if c.required and c.name not in record]
             if missing:
@@ -262,14 +265,20 @@ class StreamError(DataError):
             f"fix the line and resume from line {line} (e.g. `tail -n +{line} FILE | scorekeeper hook -`)"
         )
         self.line = line
+        self.reason = reason
+        self.applied = applied
 
 
 def apply_stream(database: Database, scoring: Scoring, records: Iterable[tuple[int, Any]],
                  retention_days: int, note: Callable[[str], None],
-                 batch_size: int = 1000) -> Outcome:
+                 batch_size: int = 1000,
+                 on_batch: Callable[[sqlite3.Connection, int], None] | None = None) -> Outcome:
     """Apply ``(line number, parsed JSON or exception)`` pairs in batches of savepoints.
 
     Stops at the first bad line after committing every line before it.
+    ``on_batch(conn, line)`` runs inside each batch's transaction, after its events,
+    with the number of the last line applied so far (0 for none), so that a caller
+    can record its progress atomically with the events.
     """
     outcome = Outcome()
     iterator: Iterator[tuple[int, Any]] = iter(records)
@@ -281,6 +290,7 @@ def apply_stream(database: Database, scoring: Scoring, records: Iterable[tuple[i
             note(text)
 
     first = True
+    last_line = 0
     while True:
         batch = []
         for item in iterator:
@@ -316,6 +326,9 @@ def apply_stream(database: Database, scoring: Scoring, records: Iterable[tuple[i
                 if message:
                     note(f"line {line}: {message}")
                 outcome.applied += 1
+                last_line = line
+            if on_batch:
+                on_batch(conn, last_line)
         if failure:
             raise failure
 

@@ -54,6 +54,13 @@ class _Counting(io.RawIOBase):
         self.done += n or 0
         return n
 
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self.done = self.raw.seek(offset, whence)
+        return self.done
+
 
 def kind_of(path: Path, forced: str | None) -> Kind:
     """The kind of a file: ``--kind`` or the file name (see SPEC.md)."""
@@ -111,9 +118,10 @@ def _csv_records(path, text, kind, warn) -> Iterator[tuple[str, list[Any], dict]
         if len(fields) != width:
             problem = RowError("(row)", ",".join(fields),
                                f"has {len(fields)} values where the header has {width}")
-            yield label, None, dict(zip(header, fields)), problem
+            yield label, [fields[i] if i is not None and i < len(fields) else None
+                          for i in picks], problem
             continue
-        yield label, [fields[i] if i is not None else None for i in picks], dict(zip(header, fields)), None
+        yield label, [fields[i] if i is not None else None for i in picks], None
 
 
 def _check_record(path, kind, record, label, warn, seen_keys: set) -> None:
@@ -146,7 +154,7 @@ def _ndjson_records(path, text, kind, warn):
             raise DataError(f"{path} {label}: not valid JSON ({exc.msg} at column {exc.colno}); "
                             "fix the line or rerun with --skip-invalid") from None
         _check_record(path, kind, record, label, warn, seen)
-        yield label, [record.get(c) for c in kind.column_names], record, None
+        yield label, [record.get(c) for c in kind.column_names], None
 
 
 def _json_records(path, text, kind, warn):
@@ -214,7 +222,7 @@ def _json_records(path, text, kind, warn):
         expect_value = False
         label = f"record {number}"
         _check_record(path, kind, record, label, warn, seen)
-        yield label, [record.get(c) for c in kind.column_names], record, None
+        yield label, [record.get(c) for c in kind.column_names], None
 
 
 def _records(path: Path, fmt: str, text, kind: Kind, warn):
@@ -225,8 +233,9 @@ def _records(path: Path, fmt: str, text, kind: Kind, warn):
 class _Store:
     """Batches rows of one kind into the database, finding duplicate ids as it goes."""
 
-    def __init__(self, conn: sqlite3.Connection, kind: Kind, path: str):
+    def __init__(self, conn: sqlite3.Connection, kind: Kind, path: str, *, track_ids: bool = True):
         self.conn, self.kind, self.path = conn, kind, path
+        self.track_ids = track_ids  # off only for a load into an empty table (see import_file)
         self.rows: list[tuple] = []
         self.labels: list[str] = []
         self.written = 0
@@ -246,6 +255,9 @@ class _Store:
         rows, labels = self.rows, self.labels
         self.rows, self.labels = [], []
         if not rows:
+            return
+        if not self.track_ids:
+            self.written += self.conn.executemany(self.kind.upsert, rows).rowcount
             return
         try:
             self.conn.executemany("INSERT INTO temp.import_ids (id, label) VALUES (?, ?)",
@@ -291,6 +303,26 @@ def _count(conn: sqlite3.Connection, table: str) -> int:
     return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
 
+def _drop_indexes(conn: sqlite3.Connection, table: str) -> list[str]:
+    """Drop a table's non-unique indexes for a bulk load; returns the SQL to rebuild them.
+
+    Building an index once from sorted data is several times faster than
+    updating it row by row; it all happens inside the import's transaction.
+    """
+    rows = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+        " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'", (table,)
+    ).fetchall()
+    for name, _ in rows:
+        conn.execute(f'DROP INDEX "{name}"')
+    return [statement for _, statement in rows]
+
+
+def _is_bulk(before: int, size: int) -> bool:
+    """Whether a file is large next to its table (a row takes at least ~25 bytes)."""
+    return size // 25 > before
+
+
 def _remove_missing(conn: sqlite3.Connection, table: str) -> int:
     """Delete stored rows the import did not have (triggers cascade what hangs on them)."""
     return conn.execute(
@@ -315,6 +347,14 @@ def store_rows(conn: sqlite3.Connection, kind: Kind, rows: Iterable[tuple], *, r
     return result
 
 
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
 class _Rejects:
     """``<stem>.rejects.csv``: every rejected row, as given, with its reason."""
 
@@ -324,14 +364,21 @@ class _Rejects:
         self.writer = None
         self.count = 0
 
-    def write(self, label: str, raw: dict, reason: str) -> None:
+    def write(self, label: str, raw: Iterable[Any], reason: str) -> None:
+        """One rejected row: its values in schema column order, where and why."""
         if self.writer is None:
             self.handle = open(self.path, "w", encoding="utf-8", newline="")
             self.writer = csv.writer(self.handle, lineterminator="\n")
             self.writer.writerow(self.columns + REJECT_COLUMNS)
-        cells = ["" if raw.get(c) is None else raw.get(c) for c in self.columns]
+        cells = ["" if value is None else _cell(value) for value in raw]
         self.writer.writerow(cells + [label, reason])
         self.count += 1
+
+    def reset(self) -> None:
+        """Forget what was written (the import starts over)."""
+        self.close()
+        self.handle = self.writer = None
+        self.count = 0
 
     def close(self) -> None:
         if self.handle:
@@ -342,9 +389,12 @@ def import_file(database: Database, path: Path, *, kind: str | None = None,
                 replace: bool = False, skip_invalid: bool = False,
                 rejects: Path | None = None, dry_run: bool = False,
                 warn: Callable[[str], None] = lambda _m: None,
-                on_progress: Callable[[int, int], None] | None = None) -> FileResult:
+                on_progress: Callable[[int, int], None] | None = None,
+                before_commit: Callable[[sqlite3.Connection], None] | None = None) -> FileResult:
     """Import one activity file in one transaction; raises DataError on a bad row
-    unless ``skip_invalid``, in which case bad rows go to the rejects file."""
+    unless ``skip_invalid``, in which case bad rows go to the rejects file.
+    ``before_commit(conn)`` runs last inside that transaction (``watch`` records
+    the file in its ledger there)."""
     if replace and skip_invalid:
         raise UsageError("--replace with --skip-invalid is refused: a file with rejected rows "
                          "is not a complete set; fix the file, or import without --replace")
@@ -369,45 +419,27 @@ def import_file(database: Database, path: Path, *, kind: str | None = None,
     text = io.TextIOWrapper(io.BufferedReader(counting, 1 << 16), encoding="utf-8-sig", newline="")
     rejects_path = rejects or path.with_name(path.name.rsplit(".", 1)[0] + ".rejects.csv")
     reject_file = _Rejects(rejects_path, the_kind.column_names)
-    result = FileResult(str(path), the_kind.name)
-    label = "the start"
-    store = None
     try:
-        with database.transaction(keep=not dry_run) as conn:
-            before = _count(conn, the_kind.name)
-            store = _Store(conn, the_kind, str(path))
-
-            def reject(where: str, row: tuple, problem: str) -> None:
-                reject_file.write(where, dict(zip(the_kind.column_names, row)), problem)
-
-            for label, values, current_raw, problem in _records(path, fmt, text, the_kind, warn):
-                try:
-                    if problem:
-                        raise problem
-                    row = kinds.parse_values(the_kind, values)
-                except RowError as exc:
-                    if not skip_invalid:
-                        raise DataError(f"{path} {label}: {exc}; fix the row or rerun with "
-                                        "--skip-invalid") from None
-                    reject_file.write(label, current_raw, str(exc))
-                    continue
-                result.rows += 1
-                store.rows.append(row)
-                store.labels.append(label)
-                if len(store.rows) >= BATCH:
-                    store.flush(reject if skip_invalid else None)
-                    if on_progress:
-                        on_progress(counting.done, size)
-            store.flush(reject if skip_invalid else None)
-            if replace:
-                result.removed = _remove_missing(conn, the_kind.name)
-            result.added = _count(conn, the_kind.name) - before + result.removed
-            result.changed = store.written - result.added
+        try:
+            result, store = _load(database, path, fmt, text, the_kind, size, reject_file, counting,
+                                  replace=replace, skip_invalid=skip_invalid, dry_run=dry_run,
+                                  warn=warn, on_progress=on_progress, before_commit=before_commit,
+                                  fast=True)
+        except _Duplicates:
+            # A load into an empty table skips the per-row duplicate check and found one
+            # at the end: do it again the careful way, which names the row.
+            text.seek(0)
+            counting.done = 0
+            reject_file.reset()
+            result, store = _load(database, path, fmt, text, the_kind, size, reject_file, counting,
+                                  replace=replace, skip_invalid=skip_invalid, dry_run=dry_run,
+                                  warn=lambda _m: None, on_progress=on_progress,
+                                  before_commit=before_commit, fast=False)
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path} after {label}: not valid UTF-8 (byte {exc.object[exc.start:exc.end]!r}); "
-                        "save the file as UTF-8 and import again") from None
+        raise DataError(f"{path}: not valid UTF-8 (byte {exc.object[exc.start:exc.end]!r} at "
+                        f"byte offset {counting.done}); save the file as UTF-8 and import again") from None
     except csv.Error as exc:
-        raise DataError(f"{path} after {label}: not valid CSV ({exc}); fix the file and import again") from None
+        raise DataError(f"{path}: not valid CSV ({exc}); fix the file and import again") from None
     finally:
         reject_file.close()
         text.close()
@@ -415,8 +447,56 @@ def import_file(database: Database, path: Path, *, kind: str | None = None,
         on_progress(size, size)
     result.rejected = reject_file.count
     result.rows -= store.rejected
-    result.rejects_path = rejects_path if reject_file.count else None
+    result.rejects_path = reject_file.path if reject_file.count else None
     return result
+
+
+class _Duplicates(Exception):
+    """A fast load found fewer new rows than it stored: the file repeats an id."""
+
+
+def _load(database, path, fmt, text, the_kind, size, reject_file, counting, *, replace,
+          skip_invalid, dry_run, warn, on_progress, before_commit, fast):
+    result = FileResult(str(path), the_kind.name)
+    with database.transaction(keep=not dry_run) as conn:
+        before = _count(conn, the_kind.name)
+        rebuild = _drop_indexes(conn, the_kind.name) if _is_bulk(before, size) else []
+        fast = fast and before == 0
+        store = _Store(conn, the_kind, str(path), track_ids=not fast)
+
+        def reject(where: str, row: tuple, problem: str) -> None:
+            reject_file.write(where, row, problem)
+
+        for label, values, problem in _records(path, fmt, text, the_kind, warn):
+            try:
+                if problem:
+                    raise problem
+                row = kinds.parse_values(the_kind, values)
+            except RowError as exc:
+                if not skip_invalid:
+                    raise DataError(f"{path} {label}: {exc}; fix the row or rerun with "
+                                    "--skip-invalid") from None
+                reject_file.write(label, values, str(exc))
+                continue
+            result.rows += 1
+            store.rows.append(row)
+            store.labels.append(label)
+            if len(store.rows) >= BATCH:
+                store.flush(reject if skip_invalid else None)
+                if on_progress:
+                    on_progress(counting.done, size)
+        store.flush(reject if skip_invalid else None)
+        if fast and _count(conn, the_kind.name) != result.rows:
+            raise _Duplicates()
+        for statement in rebuild:
+            conn.execute(statement)
+        if replace and not fast:
+            result.removed = _remove_missing(conn, the_kind.name)
+        result.added = _count(conn, the_kind.name) - before + result.removed
+        result.changed = store.written - result.added
+        if before_commit:
+            before_commit(conn)
+    return result, store
 
 
 def import_dump(database: Database, folder: Path,

@@ -22,9 +22,11 @@ _FALSE = frozenset({"0", "false", "no"})
 
 def parse_id(value: object) -> int:
     """A signed 64-bit integer id from a CSV string or a JSON integer."""
-    if isinstance(value, bool):
+    if type(value) is str and value.isdigit() and value.isascii():
+        number = int(value)  # the common case, checked without the branches below
+    elif isinstance(value, bool):
         raise ValueError("is a boolean, not an integer id")
-    if isinstance(value, int):
+    elif isinstance(value, int):
         number = value
     elif isinstance(value, str):
         text = value.strip()
@@ -48,6 +50,10 @@ def parse_optional_id(value: object) -> int | None:
 
 def parse_bool(value: object) -> bool:
     """1/0, true/false, yes/no in any case, or a JSON boolean."""
+    if value == "1" or value is True:
+        return True
+    if value == "0" or value is False:
+        return False
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):
@@ -61,6 +67,13 @@ def parse_bool(value: object) -> bool:
     raise ValueError("is not a boolean (use 1/0, true/false or yes/no)")
 
 
+def parse_optional_bool(value: object) -> bool:
+    """Like ``parse_bool``, but empty or absent means false."""
+    if value is None or value == "":
+        return False
+    return parse_bool(value)
+
+
 def parse_timestamp(value: object) -> str:
     """An ISO 8601 time or date, normalised to UTC as ``YYYY-MM-DDTHH:MM:SS[.ffffff]``.
 
@@ -70,19 +83,32 @@ def parse_timestamp(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError("is not a timestamp (ISO 8601 text expected)")
     text = value.strip()
-    if len(text) < 10 or not text[:4].isdigit() or text[4:5] != "-":
-        raise ValueError("is not an ISO 8601 timestamp")
+    size = len(text)
+    # Fast paths for the usual layouts; fromisoformat still checks every field.
+    if (size == 19 or (size == 20 and text[19] == "Z")) and text[10:11] in ("T", " "):
+        try:
+            datetime.fromisoformat(text[:19])
+        except ValueError:
+            raise ValueError("is not an ISO 8601 timestamp") from None
+        return f"{text[:10]}T{text[11:19]}"
+    if size < 10 or not text[:4].isdigit() or text[4:5] != "-" or text[10:11] not in ("", "T", "t", " "):
+        raise ValueError("is not an ISO 8601 timestamp (e.g. 2026-11-30T12:00:00Z)")
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError("is not an ISO 8601 timestamp") from None
+        raise ValueError("is not an ISO 8601 timestamp (e.g. 2026-11-30T12:00:00Z)") from None
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment.isoformat()
 
 
+_LIKEABLE = {"post": "post", "comment": "comment"}
+
+
 def parse_likeable_type(value: object) -> str:
     """``post`` or ``comment`` in any case, or a class name ending in ``\\Post``/``\\Comment``."""
+    if type(value) is str and value in _LIKEABLE:
+        return _LIKEABLE[value]
     if isinstance(value, str):
         text = value.strip().rsplit("\\", 1)[-1].lower()
         if text in ("post", "comment"):
@@ -135,11 +161,3 @@ def format_points(milli: int) -> str:
     if not frac:
         return f"{sign}{whole}"
     return f"{sign}{whole}.{frac:03d}".rstrip("0")
-
-
-def points_to_json(milli: int) -> int | float:
-    """A JSON number with the same digits as ``format_points`` (ints stay ints)."""
-    whole, frac = divmod(milli, 1000)
-    if not frac:
-        return whole
-    return float(format_points(milli))
