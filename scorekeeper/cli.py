@@ -323,41 +323,59 @@ def hook(
     Example: scorekeeper hook like.created --id 77 --user-id 5 --likeable-type post
     --likeable-id 12 --is-like true --created-at 2026-11-30T10:00:00Z
     """
-    from scorekeeper import hooks
+    from scorekeeper import fastpath, hooks
+    from scorekeeper.scoring import Scoring
+
+    loaded = _loaded(ctx, db, config)
+    settings = loaded.settings
+    database = Database(settings.db, settings.busy_timeout_seconds, write=True)
+    ctx.call_on_close(database.close)
+    # Remember the validated settings, so that the next hook call can start quickly.
+    root = ctx.find_root().obj or {}
+    config_flag, db_flag = config or root.get("config"), db or root.get("db")
+    key, _, _ = fastpath.settings_key(str(config_flag) if config_flag else None,
+                                      str(db_flag) if db_flag else None)
+    if key:
+        with database.transaction() as conn:
+            fastpath.store_settings(conn, key, settings, loaded.warnings)
+    options = {"id": id, "user_id": user_id, "username": username, "name": name,
+               "created_at": created_at, "is_bot": is_bot, "likeable_type": likeable_type,
+               "likeable_id": likeable_id, "is_like": is_like, "review_id": review_id,
+               "vote_type": vote_type, "event_id": event_id}
+    hooks.run_hook_command(database, Scoring.from_settings(settings), event,
+                           {k: v for k, v in options.items() if v is not None}, json_text,
+                           settings.event_id_retention_days, sys.stdin, render.say)
+
+
+@app.command()
+def watch(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="The folder where activity files and event batches (events*.ndjson) are dropped.")],
+    settle: Annotated[float, typer.Option("--settle", min=0, help="Seconds a file must stay unchanged before it is taken.")] = 2.0,
+    once: Annotated[bool, typer.Option("--once", help="Take the files there now and exit (exit 3 if any failed); for cron.")] = False,
+    move_done: Annotated[Optional[Path], typer.Option("--move-done", help="Move each file taken into this folder.")] = None,
+    move_failed: Annotated[Optional[Path], typer.Option("--move-failed", help="Move each file that failed into this folder.")] = None,
+    db: DbOption = None, config: ConfigOption = None,
+) -> None:
+    """Keep taking the files dropped into FOLDER until stopped (Ctrl-C or SIGTERM).
+
+    Example: scorekeeper watch /srv/inbox --move-done /srv/done --move-failed /srv/failed
+    """
+    from scorekeeper.watch import Watcher, stop_on_signals
 
     settings, database, scoring = _open(ctx, db, config, write=True)
-    retention = settings.event_id_retention_days
-    if event == "-":
-        outcome = hooks.apply_stream(database, scoring, _stdin_events(), retention, render.say)
-        render.say(f"applied {outcome.applied - outcome.skipped_replays:,} events"
-                   + (f", skipped {outcome.skipped_replays:,} replays" if outcome.skipped_replays else ""))
-        return
-    if json_text is not None:
-        try:
-            record = json.loads(json_text)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"--json is not valid JSON ({exc})") from None
-        if not isinstance(record, dict):
-            raise UsageError("--json must be one JSON object")
-        if record.setdefault("event", event) != event:
-            raise UsageError(f"--json says event {record['event']!r} but the command says {event!r}")
-    else:
-        options = {"id": id, "user_id": user_id, "username": username, "name": name,
-                   "created_at": created_at, "is_bot": is_bot, "likeable_type": likeable_type,
-                   "likeable_id": likeable_id, "is_like": is_like, "review_id": review_id,
-                   "vote_type": vote_type, "event_id": event_id}
-        record = {"event": event, **{k: v for k, v in options.items() if v is not None}}
-    hooks.apply_one(database, scoring, record, retention, render.say)
-
-
-def _stdin_events():
-    for number, line in enumerate(sys.stdin, 1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, exc
+    watcher = Watcher(database, scoring, folder, settle=settle,
+                      retention_days=settings.event_id_retention_days,
+                      move_done=move_done, move_failed=move_failed,
+                      note=render.say, warn=render.warning, error=render.error)
+    if not once:
+        render.say(f"watching {folder} (settle {settle:g} s); stop with Ctrl-C or SIGTERM")
+    with stop_on_signals(watcher):
+        summary = watcher.run(once=once)
+    render.say(f"watch: {summary.done:,} taken, {summary.failed:,} failed, "
+               f"{summary.skipped:,} skipped (taken before)")
+    if once and summary.failed:
+        raise typer.Exit(3)
 
 
 @app.command()

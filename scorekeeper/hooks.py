@@ -9,6 +9,7 @@ new row gives (to its new author) is added.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -18,7 +19,7 @@ from typing import Any
 
 from scorekeeper import kinds, sql, values
 from scorekeeper.db import Database
-from scorekeeper.errors import DataError
+from scorekeeper.errors import DataError, UsageError
 from scorekeeper.scoring import Scoring, ensure_same_scoring, now_text, store_user_score
 
 # Component positions in a delta.
@@ -343,3 +344,38 @@ def apply_one(database: Database, scoring: Scoring, record: dict[str, Any],
         message = apply_event(conn, scoring, event)
     if message:
         note(message)
+
+
+def run_hook_command(database: Database, scoring: Scoring, event: str, fields: dict[str, str],
+                     json_text: str | None, retention_days: int, stdin: Iterable[str],
+                     note: Callable[[str], None]) -> None:
+    """`scorekeeper hook`: one event from options or --json, or a stream (EVENT ``-``)."""
+    if event == "-":
+        outcome = apply_stream(database, scoring, read_ndjson(stdin), retention_days, note)
+        note(f"applied {outcome.applied - outcome.skipped_replays:,} events"
+             + (f", skipped {outcome.skipped_replays:,} replays" if outcome.skipped_replays else ""))
+        return
+    if json_text is not None:
+        try:
+            record = json.loads(json_text)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--json is not valid JSON ({exc})") from None
+        if not isinstance(record, dict):
+            raise UsageError("--json must be one JSON object")
+        if record.setdefault("event", event) != event:
+            raise UsageError(f"--json says event {record['event']!r} but the command says {event!r}")
+        record.update(fields)
+    else:
+        record = {"event": event, **fields}
+    apply_one(database, scoring, record, retention_days, note)
+
+
+def read_ndjson(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
+    """``(line number, parsed JSON or the decoding error)`` for each non-blank line."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, exc
