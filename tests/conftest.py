@@ -31,19 +31,6 @@ LISTING_HEADER = (
 )
 
 
-# Bug (see test_cli_import.py::test_import_closes_the_file_it_read): import_file never
-# closes the file it opened, so every import leaves a ResourceWarning that the strict
-# warning filter turns into a failure of whichever test collects it. Ignore exactly that
-# warning in the tests written here until it is fixed; the xfail test keeps it visible.
-OWN_MODULES = ("test_cli_", "test_invariants", "test_scenarios", "test_realdata")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.module.__name__.startswith(OWN_MODULES):
-            item.add_marker(pytest.mark.filterwarnings("ignore:unclosed file:ResourceWarning"))
-
-
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run every test in its own empty folder with no SCOREKEEPER_* variables, so a
