@@ -54,6 +54,10 @@ class _Counting(io.RawIOBase):
         self.done += n or 0
         return n
 
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
     def seekable(self) -> bool:
         return True
 

@@ -127,8 +127,29 @@ _TRIGGERS = [
        END""",
 ]
 
+
+def _m002_watch_ledger(conn: sqlite3.Connection) -> None:
+    """The files `watch` has taken: one row per path, for the content last taken there.
+
+    ``lines_done`` counts the event-batch lines applied so far; it is written in the
+    same transaction as those lines, so a watcher killed mid-file resumes after them
+    instead of applying them twice.
+    """
+    conn.execute("""
+        CREATE TABLE watch_ledger (
+            path TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('partial', 'done', 'failed')),
+            reason TEXT,
+            lines_done INTEGER,
+            processed_at TEXT NOT NULL
+        ) STRICT""")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (1, "initial", _m001_initial),
+    (2, "watch_ledger", _m002_watch_ledger),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -269,3 +269,22 @@ LIMIT :limit
 """
 
 FIND_USER_BY_NAME = "SELECT id FROM users WHERE username = ?"
+
+# The watch ledger: the content last taken under one path, and how that went.
+LEDGER_ENTRY = """
+SELECT size, sha256, status, reason, lines_done
+FROM watch_ledger
+WHERE path = ?
+"""
+
+RECORD_IN_LEDGER = """
+INSERT INTO watch_ledger (path, size, sha256, status, reason, lines_done, processed_at)
+VALUES (:path, :size, :sha256, :status, :reason, :lines_done, :now)
+ON CONFLICT (path) DO UPDATE SET
+    size = excluded.size,
+    sha256 = excluded.sha256,
+    status = excluded.status,
+    reason = excluded.reason,
+    lines_done = excluded.lines_done,
+    processed_at = excluded.processed_at
+"""
