@@ -63,9 +63,12 @@ def write_csv(path: Path | str, header: Sequence[str], rows: Iterable[Sequence[A
     path = Path(path)
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
+        # csv quotes a lone CR only where it is part of the line terminator: quote it here.
+        quoted = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow(header)
         for row in rows:
-            writer.writerow([_cell(value) for value in row])
+            cells = [_cell(value) for value in row]
+            (quoted if any("\r" in cell for cell in cells) else writer).writerow(cells)
     return path
 
 
