@@ -203,12 +203,23 @@ def import_(
         raise UsageError("--rejects takes one file at a time; leave it out to write "
                          "<stem>.rejects.csv beside each input")
     _, database, _ = _open(ctx, db, config, write=True)
+    stored = 0
     for path in files:
-        with render.progress(f"importing {path.name}", None) as bar:
-            result = import_file(database, path, kind=kind, replace=replace,
-                                 skip_invalid=skip_invalid, rejects=rejects, dry_run=dry_run,
-                                 warn=render.warning,
-                                 on_progress=lambda done, total: bar(done))
+        try:
+            with render.progress(f"importing {path.name}", None) as bar:
+                result = import_file(database, path, kind=kind, replace=replace,
+                                     skip_invalid=skip_invalid, rejects=rejects, dry_run=dry_run,
+                                     warn=render.warning,
+                                     on_progress=lambda done, total: bar(done))
+        except ScorekeeperError:
+            # The files before this one stay, so the scores must reflect them.
+            if stored and not dry_run and not no_recalc:
+                _recalc_after_import(ctx, db, config)
+            elif stored and no_recalc:
+                with database.transaction() as conn:
+                    mark_stale(conn)
+            raise
+        stored += 1
         unchanged = result.rows - result.added - result.changed
         verb = "would import" if dry_run else "imported"
         line = (f"{verb} {result.rows:,} {result.kind} from {path}: {result.added:,} added, "
@@ -350,7 +361,7 @@ def hook(
 @app.command()
 def watch(
     ctx: typer.Context,
-    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="The folder where activity files and event batches (events*.ndjson) are dropped.")],
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, metavar="DIR", help="The folder where activity files and event batches (events*.ndjson) are dropped.")],
     settle: Annotated[float, typer.Option("--settle", min=0, help="Seconds a file must stay unchanged before it is taken.")] = 2.0,
     once: Annotated[bool, typer.Option("--once", help="Take the files there now and exit (exit 3 if any failed); for cron.")] = False,
     move_done: Annotated[Optional[Path], typer.Option("--move-done", help="Move each file taken into this folder.")] = None,

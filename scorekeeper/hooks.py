@@ -20,7 +20,14 @@ from typing import Any
 from scorekeeper import kinds, sql, values
 from scorekeeper.db import Database
 from scorekeeper.errors import DataError, UsageError
-from scorekeeper.scoring import Scoring, ensure_same_scoring, now_text, store_user_score
+from scorekeeper.scoring import (
+    Scoring,
+    cached_monthly_date,
+    ensure_same_scoring,
+    now_text,
+    store_user_score,
+    window,
+)
 
 # Component positions in a delta.
 POST_LIKES, REVIEW_VOTES, COMMENT_LIKES, CREATION = range(4)
@@ -57,8 +64,6 @@ class Outcome:
     skipped_replays: int = 0
     notes: list[str] = field(default_factory=list)
 
-
-Delta = dict[int, list[int]]
 
 
 def parse_event(record: Any, warn: Callable[[str], None] | None = None) -> Event:
@@ -99,9 +104,34 @@ def parse_event(record: Any, warn: Callable[[str], None] | None = None) -> Event
     return Event(name, kind, action, event_id, row)
 
 
-def _add(delta: Delta, user_id: int | None, component: int, points: int) -> None:
-    if user_id is not None and points:
-        delta.setdefault(user_id, [0, 0, 0, 0])[component] += points
+class _Change:
+    """What one event does to stored scores: per user, the four components and the
+    cached monthly increase (for the as-of date in meta, when there is one)."""
+
+    def __init__(self, weights: dict[str, int], window: tuple[str, str] | None):
+        self.w = weights
+        self.window = window
+        self.users: dict[int, list[int]] = {}
+
+    def in_window(self, when: str | None) -> bool:
+        return self.window is not None and when is not None and self.window[0] <= when < self.window[1]
+
+    def add(self, user_id: int | None, component: int, points: int, when: str | None = None,
+            monthly: int | None = None) -> None:
+        """Add points to a component; they count monthly when dated ``when`` in the
+        window, or give ``monthly`` for a sum of rows with dates of their own."""
+        if user_id is None:
+            return
+        if monthly is None:
+            monthly = points if self.in_window(when) else 0
+        if points or monthly:
+            totals = self.users.setdefault(user_id, [0, 0, 0, 0, 0])
+            totals[component] += points
+            totals[4] += monthly
+
+    def window_params(self) -> dict[str, str]:
+        start, end = self.window or ("", "")
+        return {"start": start, "end": end}
 
 
 def _like_points(w: dict[str, int], likeable_type: str, is_like: int) -> tuple[int, int]:
@@ -114,72 +144,79 @@ def _vote_points(w: dict[str, int], vote_type: str) -> int:
     return w["review_upvote"] if vote_type == "up" else w["review_downvote"]
 
 
-def _hanging_points(conn: sqlite3.Connection, w: dict[str, int], table: str, item_id: int) -> int:
-    """The points the likes or votes on one item give its author."""
+def _hanging_points(conn: sqlite3.Connection, change: _Change, table: str,
+                    item_id: int) -> tuple[int, int]:
+    """The points the likes or votes on one item give its author: in all, and dated
+    in the monthly window."""
     like_type = _ITEM[table][0]
     if like_type is None:
-        query = f"SELECT COALESCE(SUM({sql.VOTE_POINTS}), 0) FROM review_votes WHERE review_id = :id"
+        points, source = sql.VOTE_POINTS, "review_votes WHERE review_id = :id"
     else:
-        query = (f"SELECT COALESCE(SUM({sql.LIKE_POINTS}), 0) FROM likes"
-                 " WHERE likeable_type = :type AND likeable_id = :id")
-    return conn.execute(query, {**w, "id": item_id, "type": like_type}).fetchone()[0]
+        points, source = sql.LIKE_POINTS, "likes WHERE likeable_type = :type AND likeable_id = :id"
+    query = (f"SELECT COALESCE(SUM({points}), 0), COALESCE(SUM(CASE WHEN created_at >= :start"
+             f" AND created_at < :end THEN {points} END), 0) FROM {source}")
+    params = {**change.w, **change.window_params(), "id": item_id, "type": like_type}
+    return tuple(conn.execute(query, params).fetchone())
 
 
-def _apply_like(conn, w, event: Event, delta: Delta) -> bool:
+def _apply_like(conn, change: _Change, event: Event) -> bool:
+    w = change.w
     like_id = event.row[0]
-    old = conn.execute("SELECT likeable_type, is_like, author_id FROM likes WHERE id = ?",
-                       (like_id,)).fetchone()
+    old = conn.execute("SELECT likeable_type, is_like, author_id, created_at FROM likes"
+                       " WHERE id = ?", (like_id,)).fetchone()
     if old:
         component, points = _like_points(w, old[0], old[1])
-        _add(delta, old[2], component, -points)
+        change.add(old[2], component, -points, old[3])
     if event.action == "deleted":
         conn.execute("DELETE FROM likes WHERE id = ?", (like_id,))
         return old is not None
-    _, _, likeable_type, likeable_id, is_like, _ = event.row
+    _, _, likeable_type, likeable_id, is_like, created_at = event.row
     table = "posts" if likeable_type == "post" else "comments"
     author = conn.execute(f"SELECT user_id FROM {table} WHERE id = ?", (likeable_id,)).fetchone()
     component, points = _like_points(w, likeable_type, is_like)
-    _add(delta, author[0] if author else None, component, points)
+    change.add(author[0] if author else None, component, points, created_at)
     conn.execute(event.kind.upsert, event.row)
     return True
 
 
-def _apply_vote(conn, w, event: Event, delta: Delta) -> bool:
+def _apply_vote(conn, change: _Change, event: Event) -> bool:
+    w = change.w
     vote_id = event.row[0]
-    old = conn.execute("SELECT vote_type, author_id FROM review_votes WHERE id = ?",
+    old = conn.execute("SELECT vote_type, author_id, created_at FROM review_votes WHERE id = ?",
                        (vote_id,)).fetchone()
     if old:
-        _add(delta, old[1], REVIEW_VOTES, -_vote_points(w, old[0]))
+        change.add(old[1], REVIEW_VOTES, -_vote_points(w, old[0]), old[2])
     if event.action == "deleted":
         conn.execute("DELETE FROM review_votes WHERE id = ?", (vote_id,))
         return old is not None
-    _, _, review_id, vote_type, _ = event.row
+    _, _, review_id, vote_type, created_at = event.row
     author = conn.execute("SELECT user_id FROM reviews WHERE id = ?", (review_id,)).fetchone()
-    _add(delta, author[0] if author else None, REVIEW_VOTES, _vote_points(w, vote_type))
+    change.add(author[0] if author else None, REVIEW_VOTES, _vote_points(w, vote_type), created_at)
     conn.execute(event.kind.upsert, event.row)
     return True
 
 
-def _apply_item(conn, w, event: Event, delta: Delta) -> bool:
+def _apply_item(conn, change: _Change, event: Event) -> bool:
     table = event.kind.name
     _, weight, component = _ITEM[table]
     item_id = event.row[0]
-    old = conn.execute(f"SELECT user_id FROM {table} WHERE id = ?", (item_id,)).fetchone()
-    hanging = _hanging_points(conn, w, table, item_id)
+    old = conn.execute(f"SELECT user_id, created_at FROM {table} WHERE id = ?",
+                       (item_id,)).fetchone()
+    hanging, hanging_monthly = _hanging_points(conn, change, table, item_id)
     if old:
-        _add(delta, old[0], component, -hanging)
-        _add(delta, old[0], CREATION, -w[weight])
+        change.add(old[0], component, -hanging, monthly=-hanging_monthly)
+        change.add(old[0], CREATION, -change.w[weight], old[1])
     if event.action == "deleted":
         conn.execute(f"DELETE FROM {table} WHERE id = ?", (item_id,))
         return old is not None
-    new_author = event.row[1]
-    _add(delta, new_author, component, hanging)
-    _add(delta, new_author, CREATION, w[weight])
+    _, new_author, created_at = event.row
+    change.add(new_author, component, hanging, monthly=hanging_monthly)
+    change.add(new_author, CREATION, change.w[weight], created_at)
     conn.execute(event.kind.upsert, event.row)
     return True
 
 
-def _apply_user(conn, scoring: Scoring, event: Event, delta: Delta) -> bool:
+def _apply_user(conn, scoring: Scoring, change: _Change, event: Event) -> bool:
     w = scoring.weights
     user_id = event.row[0]
     exists = conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone()
@@ -187,17 +224,23 @@ def _apply_user(conn, scoring: Scoring, event: Event, delta: Delta) -> bool:
         if not exists:
             return False
         # What she cast on other people's items leaves their scores.
-        for author, likeable_type, is_like, n in conn.execute(
-            "SELECT author_id, likeable_type, is_like, COUNT(*) FROM likes"
-            " WHERE user_id = ? AND author_id IS NOT NULL GROUP BY 1, 2, 3", (user_id,)
+        window = change.window_params()
+        for author, likeable_type, is_like, n, n_monthly in conn.execute(
+            "SELECT author_id, likeable_type, is_like, COUNT(*),"
+            " COUNT(CASE WHEN created_at >= :start AND created_at < :end THEN 1 END)"
+            " FROM likes WHERE user_id = :user AND author_id IS NOT NULL GROUP BY 1, 2, 3",
+            {**window, "user": user_id},
         ).fetchall():
             component, points = _like_points(w, likeable_type, is_like)
-            _add(delta, author, component, -points * n)
-        for author, vote_type, n in conn.execute(
-            "SELECT author_id, vote_type, COUNT(*) FROM review_votes"
-            " WHERE user_id = ? AND author_id IS NOT NULL GROUP BY 1, 2", (user_id,)
+            change.add(author, component, -points * n, monthly=-points * n_monthly)
+        for author, vote_type, n, n_monthly in conn.execute(
+            "SELECT author_id, vote_type, COUNT(*),"
+            " COUNT(CASE WHEN created_at >= :start AND created_at < :end THEN 1 END)"
+            " FROM review_votes WHERE user_id = :user AND author_id IS NOT NULL GROUP BY 1, 2",
+            {**window, "user": user_id},
         ).fetchall():
-            _add(delta, author, REVIEW_VOTES, -_vote_points(w, vote_type) * n)
+            points = _vote_points(w, vote_type)
+            change.add(author, REVIEW_VOTES, -points * n, monthly=-points * n_monthly)
         conn.execute("DELETE FROM users WHERE id = ?", (user_id,))  # triggers cascade
         return True
     try:
@@ -214,12 +257,12 @@ def _apply_user(conn, scoring: Scoring, event: Event, delta: Delta) -> bool:
     return True
 
 
-def _write_delta(conn: sqlite3.Connection, delta: Delta) -> None:
+def _write_change(conn: sqlite3.Connection, change: _Change) -> None:
     now = now_text()
     conn.executemany(sql.ADD_TO_SCORE, [
         {"user_id": user_id, "post_likes": d[0], "review_votes": d[1],
-         "comment_likes": d[2], "creation": d[3], "now": now}
-        for user_id, d in delta.items() if any(d)
+         "comment_likes": d[2], "creation": d[3], "monthly": d[4], "now": now}
+        for user_id, d in change.users.items() if any(d)
     ])
 
 
@@ -235,18 +278,18 @@ def apply_event(conn: sqlite3.Connection, scoring: Scoring, event: Event) -> str
         )
         if seen.rowcount == 0:
             return f"skipped event_id {event.event_id!r}: it was applied before"
-    delta: Delta = {}
-    w = scoring.weights
+    as_of = cached_monthly_date(conn)
+    change = _Change(scoring.weights, window(as_of) if as_of else None)
     prefix = event.kind.event
     if prefix == "user":
-        changed = _apply_user(conn, scoring, event, delta)
+        changed = _apply_user(conn, scoring, change, event)
     elif prefix == "like":
-        changed = _apply_like(conn, w, event, delta)
+        changed = _apply_like(conn, change, event)
     elif prefix == "review_vote":
-        changed = _apply_vote(conn, w, event, delta)
+        changed = _apply_vote(conn, change, event)
     else:
-        changed = _apply_item(conn, w, event, delta)
-    _write_delta(conn, delta)
+        changed = _apply_item(conn, change, event)
+    _write_change(conn, change)
     if not changed:
         return f"{event.name}: no {prefix} with id {event.row[0]} is stored; nothing changed"
     return None

@@ -261,7 +261,10 @@ class _Store:
         if not rows:
             return
         if not self.track_ids:
-            self.written += self.conn.executemany(self.kind.upsert, rows).rowcount
+            try:
+                self.written += self.conn.executemany(self.kind.upsert, rows).rowcount
+            except sqlite3.IntegrityError:
+                raise _Duplicates() from None  # a repeated username: redo the careful way
             return
         try:
             self.conn.executemany("INSERT INTO temp.import_ids (id, label) VALUES (?, ?)",
@@ -415,6 +418,10 @@ def import_file(database: Database, path: Path, *, kind: str | None = None,
         raise DataError(f"{path}: is a folder, not a file") from None
     except PermissionError:
         raise DataError(f"{path}: cannot be read (permission denied)") from None
+    if rejects is not None and not rejects.parent.is_dir():
+        raw.close()
+        raise UsageError(f"--rejects {rejects}: the folder {rejects.parent} does not exist; "
+                         "create it or choose another path")
     if size == 0:
         raw.close()
         raise DataError(f"{path}: the file is empty (0 bytes), not even a header; "

@@ -9,18 +9,17 @@ days ending on the as-of date, that day included.
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import NamedTuple
 
 from scorekeeper import sql
 from scorekeeper.errors import UnknownUserError
-from scorekeeper.scoring import Scoring, stored_scoring
+from scorekeeper.scoring import Scoring, cached_monthly_date, stored_scoring, window
 
 COLUMNS = ("rank", "user_id", "username", "total_score", "post_likes_score",
            "review_votes_score", "comment_likes_score", "content_creation_score",
            "monthly_increase")
 POINT_COLUMNS = frozenset(COLUMNS[3:])
-WINDOW_DAYS = 30
 
 
 class Standing(NamedTuple):
@@ -35,13 +34,6 @@ class Standing(NamedTuple):
     monthly_increase: int
 
 
-def window(as_of: date) -> tuple[str, str]:
-    """The monthly window for an as-of date: [start, end) as stored-time text."""
-    end = datetime.combine(as_of + timedelta(days=1), time())
-    start = end - timedelta(days=WINDOW_DAYS)
-    return start.isoformat(), end.isoformat()
-
-
 def _params(conn: sqlite3.Connection, fallback: Scoring, as_of: date, **extra) -> dict:
     scoring = stored_scoring(conn) or fallback
     start, end = window(as_of)
@@ -52,19 +44,27 @@ def _fetch(conn: sqlite3.Connection, query: str, params: dict) -> list[Standing]
     return [Standing(*row) for row in conn.execute(query, params)]
 
 
+def _query(conn: sqlite3.Connection, as_of: date, live: str, cached: str) -> str:
+    """The query that reads the cached monthly increase when it is for ``as_of``."""
+    return cached if cached_monthly_date(conn) == as_of else live
+
+
 def leaderboard(conn: sqlite3.Connection, scoring: Scoring, as_of: date, limit: int) -> list[Standing]:
     """The top ``limit`` users by total score."""
-    return _fetch(conn, sql.LEADERBOARD, _params(conn, scoring, as_of, limit=limit))
+    query = _query(conn, as_of, sql.LEADERBOARD, sql.LEADERBOARD_CACHED)
+    return _fetch(conn, query, _params(conn, scoring, as_of, limit=limit))
 
 
 def risers(conn: sqlite3.Connection, scoring: Scoring, as_of: date, limit: int) -> list[Standing]:
     """The top ``limit`` users by a monthly increase above zero."""
-    return _fetch(conn, sql.RISERS, _params(conn, scoring, as_of, limit=limit))
+    query = _query(conn, as_of, sql.RISERS, sql.RISERS_CACHED)
+    return _fetch(conn, query, _params(conn, scoring, as_of, limit=limit))
 
 
 def export(conn: sqlite3.Connection, scoring: Scoring, as_of: date) -> list[Standing]:
     """Every listed user."""
-    return _fetch(conn, sql.EXPORT, _params(conn, scoring, as_of))
+    return _fetch(conn, _query(conn, as_of, sql.EXPORT, sql.EXPORT_CACHED),
+                  _params(conn, scoring, as_of))
 
 
 def find_user(conn: sqlite3.Connection, user: str, *, by_username: bool = False) -> int:
@@ -82,7 +82,8 @@ def find_user(conn: sqlite3.Connection, user: str, *, by_username: bool = False)
 
 def show(conn: sqlite3.Connection, scoring: Scoring, as_of: date, user_id: int) -> Standing:
     """One listed user's standing; unknown and excluded users are an error."""
-    rows = _fetch(conn, sql.SHOW_USER, _params(conn, scoring, as_of, user_id=user_id))
+    query = _query(conn, as_of, sql.SHOW_USER, sql.SHOW_USER_CACHED)
+    rows = _fetch(conn, query, _params(conn, scoring, as_of, user_id=user_id))
     if not rows:
         raise UnknownUserError(
             f"user {user_id} is not listed (unknown, deleted or excluded); "

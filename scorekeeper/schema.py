@@ -60,18 +60,27 @@ def _m001_initial(conn: sqlite3.Connection) -> None:
     db["review_votes"].create_index(["author_id", "vote_type", "created_at"])
     db["review_votes"].create_index(["user_id"])
     db["review_votes"].create_index(["created_at"])
+    # monthly_increase caches the monthly increase for the as-of date in meta
+    # `monthly_as_of` (set by recalc, kept by hooks); other dates are computed live.
     db["user_scores"].create(
         {"user_id": int, "total_score": int, "post_likes_score": int,
          "review_votes_score": int, "comment_likes_score": int,
-         "content_creation_score": int, "excluded": int, "calculated_at": str},
+         "content_creation_score": int, "monthly_increase": int, "excluded": int,
+         "calculated_at": str},
         pk="user_id",
         not_null={"total_score", "post_likes_score", "review_votes_score",
-                  "comment_likes_score", "content_creation_score", "excluded"},
+                  "comment_likes_score", "content_creation_score", "monthly_increase",
+                  "excluded"},
+        defaults={"monthly_increase": 0},
         strict=True,
     )
     conn.execute(
         "CREATE INDEX idx_user_scores_rank"
         " ON user_scores (excluded, total_score DESC, user_id)"
+    )
+    conn.execute(
+        "CREATE INDEX idx_user_scores_monthly"
+        " ON user_scores (excluded, monthly_increase DESC, user_id)"
     )
     db["meta"].create({"key": str, "value": str}, pk="key", strict=True)
     db["seen_events"].create({"event_id": str, "seen_at": str}, pk="event_id", strict=True)

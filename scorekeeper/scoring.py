@@ -12,7 +12,7 @@ import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from scorekeeper import sql
 from scorekeeper.db import Database, get_meta, set_meta
@@ -22,6 +22,8 @@ COMPONENTS = ("post_likes_score", "review_votes_score", "comment_likes_score",
               "content_creation_score")
 SCORING_KEY = "scoring"
 STALE_KEY = "stale"
+MONTHLY_KEY = "monthly_as_of"  # the as-of date of user_scores.monthly_increase
+WINDOW_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,28 @@ class RecalcResult:
     was_stale: bool
 
 
+def window(as_of: date) -> tuple[str, str]:
+    """The monthly window of an as-of date: [start, end) as stored-time text.
+
+    The 30 UTC days ending on the as-of date, that day included.
+    """
+    end = datetime.combine(as_of + timedelta(days=1), time())
+    start = end - timedelta(days=WINDOW_DAYS)
+    return start.isoformat(), end.isoformat()
+
+
+def today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def cached_monthly_date(conn: sqlite3.Connection) -> date | None:
+    """The as-of date whose monthly increase user_scores holds, if it can be trusted."""
+    text = get_meta(conn, MONTHLY_KEY)
+    if text is None or is_stale(conn):
+        return None
+    return date.fromisoformat(text)
+
+
 def now_text() -> str:
     return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
 
@@ -78,31 +102,42 @@ def mark_stale(conn: sqlite3.Connection) -> None:
     set_meta(conn, STALE_KEY, now_text())
 
 
-def _calculate(conn: sqlite3.Connection, scoring: Scoring) -> tuple[int, int, int]:
+def _calculate(conn: sqlite3.Connection, scoring: Scoring,
+               monthly_as_of: date | None) -> tuple[int, int, int]:
+    conn.execute("DROP TABLE IF EXISTS temp.calc")
     conn.execute(sql.CREATE_CALC_TABLE)
-    conn.execute("DELETE FROM temp.calc")
     conn.execute(sql.FILL_CALC_TABLE, scoring.params())
+    if monthly_as_of is not None:
+        start, end = window(monthly_as_of)
+        conn.execute(sql.FILL_CALC_MONTHLY, {**scoring.weights, "start": start, "end": end})
     users = conn.execute("SELECT COUNT(*) FROM temp.calc").fetchone()[0]
     changed, drift = conn.execute(sql.DRIFT).fetchone()
     return users, changed, drift
 
 
 def recalc_scores(database: Database, scoring: Scoring, *, check: bool = False,
-                  on_step: Callable[[str], None] | None = None) -> RecalcResult:
-    """Recompute every score; write the differences unless ``check``. Returns what differed."""
+                  on_step: Callable[[str], None] | None = None,
+                  monthly_as_of: date | None = None) -> RecalcResult:
+    """Recompute every score; write the differences unless ``check``. Returns what differed.
+
+    A writing recalc also caches every user's monthly increase for
+    ``monthly_as_of`` (default today, UTC), which hooks then keep up to date.
+    """
     step = on_step or (lambda _name: None)
     context = database.snapshot() if check else database.transaction()
     with context as conn:
         previous = stored_scoring(conn)
         was_stale = is_stale(conn)
         step("calculating")
-        users, changed, drift = _calculate(conn, scoring)
+        as_of = None if check else (monthly_as_of or today())
+        users, changed, drift = _calculate(conn, scoring, as_of)
         if not check:
             step("writing")
             conn.execute(sql.WRITE_CALC, {"now": now_text()})
             conn.execute(sql.DELETE_ORPHAN_SCORES)
             set_meta(conn, SCORING_KEY, scoring.to_json())
             set_meta(conn, STALE_KEY, None)
+            set_meta(conn, MONTHLY_KEY, as_of.isoformat())
         conn.execute("DROP TABLE temp.calc")
     adopted = previous is not None and previous != scoring
     return RecalcResult(users, changed, drift, adopted, was_stale)
@@ -119,8 +154,14 @@ def store_user_score(conn: sqlite3.Connection, scoring: Scoring, user_id: int) -
     if row is None:
         raise UnknownUserError(f"no user with id {user_id}; check the id with `scorekeeper export`")
     parts = user_components(conn, scoring, user_id)
+    monthly = 0
+    as_of = cached_monthly_date(conn)
+    if as_of is not None:
+        start, end = window(as_of)
+        monthly = conn.execute(sql.USER_MONTHLY, {**scoring.weights, "user_id": user_id,
+                                                  "start": start, "end": end}).fetchone()[0]
     conn.execute(sql.UPSERT_USER_SCORE, {
-        "user_id": user_id, "total_score": sum(parts),
+        "user_id": user_id, "total_score": sum(parts), "monthly_increase": monthly,
         **dict(zip(COMPONENTS, parts)),
         "excluded": int(scoring.is_excluded(row[0], row[1])), "now": now_text(),
     })

@@ -78,10 +78,14 @@ CREATE TEMP TABLE IF NOT EXISTS calc (
     review_votes_score INTEGER NOT NULL,
     comment_likes_score INTEGER NOT NULL,
     content_creation_score INTEGER NOT NULL,
-    excluded INTEGER NOT NULL
+    excluded INTEGER NOT NULL,
+    monthly_increase INTEGER NOT NULL DEFAULT 0
 )"""
 
-FILL_CALC_TABLE = "INSERT INTO temp.calc " + RECALC_SCORES
+FILL_CALC_TABLE = f"""
+INSERT INTO temp.calc (user_id, total_score, post_likes_score, review_votes_score,
+                       comment_likes_score, content_creation_score, excluded)
+{RECALC_SCORES}"""
 
 # Users whose stored row differs from the calculation, or who have no row, or
 # whose row outlived them: (changed users, sum of |total difference|).
@@ -108,9 +112,10 @@ SELECT COUNT(*), COALESCE(SUM(ABS(delta)), 0) FROM diffs
 # Changed users only: a recalc that finds nothing to fix writes nothing.
 WRITE_CALC = """
 INSERT INTO user_scores (user_id, total_score, post_likes_score, review_votes_score,
-                         comment_likes_score, content_creation_score, excluded, calculated_at)
+                         comment_likes_score, content_creation_score, monthly_increase,
+                         excluded, calculated_at)
 SELECT user_id, total_score, post_likes_score, review_votes_score,
-       comment_likes_score, content_creation_score, excluded, :now
+       comment_likes_score, content_creation_score, monthly_increase, excluded, :now
 FROM temp.calc
 WHERE true
 ON CONFLICT (user_id) DO UPDATE SET
@@ -119,6 +124,7 @@ ON CONFLICT (user_id) DO UPDATE SET
     review_votes_score = excluded.review_votes_score,
     comment_likes_score = excluded.comment_likes_score,
     content_creation_score = excluded.content_creation_score,
+    monthly_increase = excluded.monthly_increase,
     excluded = excluded.excluded,
     calculated_at = excluded.calculated_at
 WHERE user_scores.total_score <> excluded.total_score
@@ -126,6 +132,7 @@ WHERE user_scores.total_score <> excluded.total_score
    OR user_scores.review_votes_score <> excluded.review_votes_score
    OR user_scores.comment_likes_score <> excluded.comment_likes_score
    OR user_scores.content_creation_score <> excluded.content_creation_score
+   OR user_scores.monthly_increase <> excluded.monthly_increase
    OR user_scores.excluded <> excluded.excluded
 """
 
@@ -150,15 +157,17 @@ SELECT
 
 UPSERT_USER_SCORE = """
 INSERT INTO user_scores (user_id, total_score, post_likes_score, review_votes_score,
-                         comment_likes_score, content_creation_score, excluded, calculated_at)
+                         comment_likes_score, content_creation_score, monthly_increase,
+                         excluded, calculated_at)
 VALUES (:user_id, :total_score, :post_likes_score, :review_votes_score,
-        :comment_likes_score, :content_creation_score, :excluded, :now)
+        :comment_likes_score, :content_creation_score, :monthly_increase, :excluded, :now)
 ON CONFLICT (user_id) DO UPDATE SET
     total_score = excluded.total_score,
     post_likes_score = excluded.post_likes_score,
     review_votes_score = excluded.review_votes_score,
     comment_likes_score = excluded.comment_likes_score,
     content_creation_score = excluded.content_creation_score,
+    monthly_increase = excluded.monthly_increase,
     excluded = excluded.excluded,
     calculated_at = excluded.calculated_at
 """
@@ -171,11 +180,13 @@ UPDATE user_scores SET
     comment_likes_score = comment_likes_score + :comment_likes,
     content_creation_score = content_creation_score + :creation,
     total_score = total_score + :post_likes + :review_votes + :comment_likes + :creation,
+    monthly_increase = monthly_increase + :monthly,
     calculated_at = :now
 WHERE user_id = :user_id
 """
 
 # Net points of activity dated in [:start, :end), per user, for everybody.
+# (FILL_CALC_MONTHLY, below, puts it beside a recalculation.)
 MONTHLY_ALL = f"""
 WITH points (user_id, pts) AS (
     SELECT author_id, {LIKE_POINTS}
@@ -214,15 +225,25 @@ MONTHLY_ONE = f"""(
      WHERE user_id = s.user_id AND created_at >= :start AND created_at < :end)
 )"""
 
+FILL_CALC_MONTHLY = f"""
+UPDATE temp.calc SET monthly_increase = m.monthly_increase
+FROM ({MONTHLY_ALL}) AS m
+WHERE m.user_id = calc.user_id
+"""
+
+# One user's monthly increase (the user is :user_id).
+USER_MONTHLY = "SELECT " + MONTHLY_ONE.replace("s.user_id", ":user_id")
+
 SCORE_COLUMNS = """s.user_id, u.username, s.total_score, s.post_likes_score,
        s.review_votes_score, s.comment_likes_score, s.content_creation_score"""
 
 # The top :limit listed users; ranks by counting who is ahead (an index range).
-LEADERBOARD = f"""
+def _leaderboard(monthly: str) -> str:
+    return f"""
 SELECT (SELECT COUNT(*) FROM user_scores AS a
         WHERE a.excluded = 0 AND a.total_score > s.total_score) + 1 AS rank,
        {SCORE_COLUMNS},
-       {MONTHLY_ONE} AS monthly_increase
+       {monthly} AS monthly_increase
 FROM user_scores AS s
 JOIN users AS u ON u.id = s.user_id
 WHERE s.excluded = 0
@@ -230,16 +251,26 @@ ORDER BY s.total_score DESC, s.user_id
 LIMIT :limit
 """
 
+
 # One listed user, the same columns.
-SHOW_USER = f"""
+def _show_user(monthly: str) -> str:
+    return f"""
 SELECT (SELECT COUNT(*) FROM user_scores AS a
         WHERE a.excluded = 0 AND a.total_score > s.total_score) + 1 AS rank,
        {SCORE_COLUMNS},
-       {MONTHLY_ONE} AS monthly_increase
+       {monthly} AS monthly_increase
 FROM user_scores AS s
 JOIN users AS u ON u.id = s.user_id
 WHERE s.excluded = 0 AND s.user_id = :user_id
 """
+
+
+# With the as-of date of the cached monthly increase, every listing reads the cache.
+CACHED = "s.monthly_increase"
+LEADERBOARD = _leaderboard(MONTHLY_ONE)
+LEADERBOARD_CACHED = _leaderboard(CACHED)
+SHOW_USER = _show_user(MONTHLY_ONE)
+SHOW_USER_CACHED = _show_user(CACHED)
 
 # Every listed user with rank (a window function) and monthly increase.
 EXPORT = f"""
@@ -265,6 +296,28 @@ JOIN user_scores AS s ON s.user_id = m.user_id
 JOIN users AS u ON u.id = s.user_id
 WHERE s.excluded = 0 AND m.monthly_increase > 0
 ORDER BY m.monthly_increase DESC, s.user_id
+LIMIT :limit
+"""
+
+EXPORT_CACHED = f"""
+SELECT RANK() OVER (ORDER BY s.total_score DESC) AS rank,
+       {SCORE_COLUMNS},
+       s.monthly_increase
+FROM user_scores AS s
+JOIN users AS u ON u.id = s.user_id
+WHERE s.excluded = 0
+ORDER BY s.total_score DESC, s.user_id
+"""
+
+RISERS_CACHED = f"""
+SELECT (SELECT COUNT(*) FROM user_scores AS a
+        WHERE a.excluded = 0 AND a.monthly_increase > s.monthly_increase) + 1 AS rank,
+       {SCORE_COLUMNS},
+       s.monthly_increase
+FROM user_scores AS s
+JOIN users AS u ON u.id = s.user_id
+WHERE s.excluded = 0 AND s.monthly_increase > 0
+ORDER BY s.monthly_increase DESC, s.user_id
 LIMIT :limit
 """
 

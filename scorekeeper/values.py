@@ -89,7 +89,7 @@ def parse_timestamp(value: object) -> str:
         try:
             datetime.fromisoformat(text[:19])
         except ValueError:
-            raise ValueError("is not an ISO 8601 timestamp") from None
+            raise ValueError("is not an ISO 8601 timestamp (e.g. 2026-11-30T12:00:00Z)") from None
         return f"{text[:10]}T{text[11:19]}"
     if size < 10 or not text[:4].isdigit() or text[4:5] != "-" or text[10:11] not in ("", "T", "t", " "):
         raise ValueError("is not an ISO 8601 timestamp (e.g. 2026-11-30T12:00:00Z)")

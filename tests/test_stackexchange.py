@@ -232,7 +232,8 @@ def test_non_integer_attribute(mini_copy):
             "Votes.xml",
             'Id="110" PostId="11" VoteTypeId="1" CreationDate="2011-02-11T00:00:00.000"',
             'Id="110" PostId="11" VoteTypeId="1" CreationDate="yesterday"',
-            "Votes.xml row 11: CreationDate 'yesterday' is not an ISO 8601 timestamp",
+            "Votes.xml row 11: CreationDate 'yesterday' is not an ISO 8601 timestamp "
+            "(e.g. 2026-11-30T12:00:00Z)",
         ),
         (
             "Votes.xml",
