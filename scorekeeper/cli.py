@@ -98,34 +98,30 @@ def _loaded(ctx: typer.Context, db: Path | None, config: Path | None):
     return loaded
 
 
-def _open(ctx: typer.Context, db: Path | None, config: Path | None, *, write: bool):
+def _open(ctx: typer.Context, db: Path | None, config: Path | None, *, write: bool,
+          loaded=None):
     from scorekeeper.scoring import Scoring
 
-    settings = _loaded(ctx, db, config).settings
+    settings = (loaded or _loaded(ctx, db, config)).settings
     database = Database(settings.db, settings.busy_timeout_seconds, write=write)
     ctx.call_on_close(database.close)
     return settings, database, Scoring.from_settings(settings)
 
 
-def _format(fmt: Format | None, default_csv: bool = False) -> str:
-    if fmt is not None:
-        return fmt.value
-    return "csv" if default_csv or not sys.stdout.isatty() else "table"
+def _remember_settings(ctx: typer.Context, db: Path | None, config: Path | None, loaded) -> None:
+    """Cache the validated settings so the next quick-start call can skip validation."""
+    from scorekeeper import fastpath
+
+    root = ctx.find_root().obj or {}
+    config_flag, db_flag = config or root.get("config"), db or root.get("db")
+    key, _, _ = fastpath.settings_key(str(config_flag) if config_flag else None,
+                                      str(db_flag) if db_flag else None)
+    if key:
+        fastpath.remember_settings(loaded.settings.db, key, loaded.settings, loaded.warnings)
 
 
 def _as_of(value: datetime | None) -> date:
     return value.date() if value else datetime.now(timezone.utc).date()
-
-
-def _warn_if_outdated(database: Database, scoring) -> None:
-    from scorekeeper.scoring import is_stale, stored_scoring
-
-    if is_stale(database.conn):
-        render.warning("scores are stale after `import --no-recalc`; run `scorekeeper recalc`")
-    stored = stored_scoring(database.conn)
-    if stored is not None and stored != scoring:
-        render.warning("the settings differ from those behind the stored scores, which "
-                       "still use the old ones; run `scorekeeper recalc` to adopt them")
 
 
 @app.command()
@@ -154,7 +150,7 @@ def _recalc(ctx, db, config, *, check: bool, quiet: bool, reason: str = "recalc"
 
     _, database, scoring = _open(ctx, db, config, write=not check)
     started = time.perf_counter()
-    with render.status(reason) as step:
+    with render.status(reason, quiet=quiet) as step:
         result = recalc_scores(database, scoring, check=check, on_step=step)
     _report_recalc(result, check=check, seconds=time.perf_counter() - started, quiet=quiet)
     if check and (result.changed or result.was_stale or result.adopted):
@@ -287,7 +283,7 @@ def calculate(
     if user_id is None:
         _recalc(ctx, db, config, check=False, quiet=False)
         return
-    from scorekeeper import ranking
+    from scorekeeper import ranking, reports
     from scorekeeper.scoring import calculate_user
 
     _, database, scoring = _open(ctx, db, config, write=True)
@@ -300,14 +296,7 @@ def calculate(
     calculate_user(database, scoring, user_id)
     with database.snapshot() as conn:
         standing = ranking.show(conn, scoring, _as_of(as_of), user_id)
-    _print_one(standing, _format(fmt), excel)
-
-
-def _print_one(standing, fmt: str, excel: bool) -> None:
-    if fmt == "table":
-        render.write_breakdown(standing, f"{standing.username} (user {standing.user_id})")
-    else:
-        render.write_rows([standing], fmt, "", excel=excel)
+    reports.print_one(standing, reports.resolve_format(fmt.value if fmt else None, "show"), excel)
 
 
 @app.command()
@@ -334,26 +323,16 @@ def hook(
     Example: scorekeeper hook like.created --id 77 --user-id 5 --likeable-type post
     --likeable-id 12 --is-like true --created-at 2026-11-30T10:00:00Z
     """
-    from scorekeeper import fastpath, hooks
-    from scorekeeper.scoring import Scoring
+    from scorekeeper import hooks
 
     loaded = _loaded(ctx, db, config)
-    settings = loaded.settings
-    database = Database(settings.db, settings.busy_timeout_seconds, write=True)
-    ctx.call_on_close(database.close)
-    # Remember the validated settings, so that the next hook call can start quickly.
-    root = ctx.find_root().obj or {}
-    config_flag, db_flag = config or root.get("config"), db or root.get("db")
-    key, _, _ = fastpath.settings_key(str(config_flag) if config_flag else None,
-                                      str(db_flag) if db_flag else None)
-    if key:
-        with database.transaction() as conn:
-            fastpath.store_settings(conn, key, settings, loaded.warnings)
+    settings, database, scoring = _open(ctx, db, config, write=True, loaded=loaded)
+    _remember_settings(ctx, db, config, loaded)
     options = {"id": id, "user_id": user_id, "username": username, "name": name,
                "created_at": created_at, "is_bot": is_bot, "likeable_type": likeable_type,
                "likeable_id": likeable_id, "is_like": is_like, "review_id": review_id,
                "vote_type": vote_type, "event_id": event_id}
-    hooks.run_hook_command(database, Scoring.from_settings(settings), event,
+    hooks.run_hook_command(database, scoring, event,
                            {k: v for k, v in options.items() if v is not None}, json_text,
                            settings.event_id_retention_days, sys.stdin, render.say)
 
@@ -400,13 +379,7 @@ def leaderboard(
 
     Example: scorekeeper leaderboard --limit 10 --format json
     """
-    from scorekeeper import ranking
-
-    _, database, scoring = _open(ctx, db, config, write=False)
-    _warn_if_outdated(database, scoring)
-    with database.snapshot() as conn:
-        rows = ranking.leaderboard(conn, scoring, _as_of(as_of), limit)
-    render.write_rows(rows, _format(fmt), "Leaderboard", excel=excel)
+    _report(ctx, db, config, "leaderboard", as_of, fmt, excel, limit=limit)
 
 
 @app.command()
@@ -420,14 +393,7 @@ def risers(
 
     Example: scorekeeper risers --as-of 2026-11-30
     """
-    from scorekeeper import ranking
-
-    _, database, scoring = _open(ctx, db, config, write=False)
-    _warn_if_outdated(database, scoring)
-    day = _as_of(as_of)
-    with database.snapshot() as conn:
-        rows = ranking.risers(conn, scoring, day, limit)
-    render.write_rows(rows, _format(fmt), f"Monthly risers to {day}", excel=excel)
+    _report(ctx, db, config, "risers", as_of, fmt, excel, limit=limit)
 
 
 @app.command()
@@ -442,14 +408,7 @@ def show(
 
     Example: scorekeeper show ann
     """
-    from scorekeeper import ranking
-
-    _, database, scoring = _open(ctx, db, config, write=False)
-    _warn_if_outdated(database, scoring)
-    with database.snapshot() as conn:
-        user_id = ranking.find_user(conn, user, by_username=by_username)
-        standing = ranking.show(conn, scoring, _as_of(as_of), user_id)
-    _print_one(standing, _format(fmt), excel)
+    _report(ctx, db, config, "show", as_of, fmt, excel, user=user, by_username=by_username)
 
 
 @app.command()
@@ -462,13 +421,17 @@ def export(
 
     Example: scorekeeper export --as-of 2026-11-30 > scores.csv
     """
-    from scorekeeper import ranking
+    _report(ctx, db, config, "export", as_of, fmt, excel)
 
-    _, database, scoring = _open(ctx, db, config, write=False)
-    _warn_if_outdated(database, scoring)
-    with database.snapshot() as conn:
-        rows = ranking.export(conn, scoring, _as_of(as_of))
-    render.write_rows(rows, _format(fmt, default_csv=True), "Scores", excel=excel)
+
+def _report(ctx, db, config, report: str, as_of, fmt, excel, **options) -> None:
+    from scorekeeper import reports
+
+    loaded = _loaded(ctx, db, config)
+    settings, database, scoring = _open(ctx, db, config, write=False, loaded=loaded)
+    reports.run_report(database, scoring, report, as_of=as_of.date() if as_of else None,
+                       fmt=fmt.value if fmt else None, excel=excel, **options)
+    _remember_settings(ctx, db, config, loaded)
 
 
 @app.command("config")

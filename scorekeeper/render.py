@@ -10,6 +10,7 @@ terminal.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import sys
 import unicodedata
@@ -46,7 +47,21 @@ def write_csv(rows: Sequence[Standing], out: IO[str], *, excel: bool = False) ->
         cells = _cells(row)
         if excel:
             cells[2] = excel_safe(cells[2])
-        writer.writerow(cells)
+        if "\r" in cells[2]:
+            out.write(_quoting_cr(cells))
+        else:
+            writer.writerow(cells)
+
+
+def _quoting_cr(cells: list[str]) -> str:
+    """One CSV line whose cells may hold a lone CR.
+
+    The csv module quotes only the characters of its own line terminator, so with
+    ``\\n`` a CR went out bare and a reader took it for the end of the row.
+    """
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue()[:-2] + "\n"
 
 
 def write_json(rows: Sequence[Standing], out: IO[str]) -> None:
@@ -81,12 +96,16 @@ def printable(text: str) -> str:
 
 def write_plain_table(rows: Sequence[Standing], out: IO[str]) -> None:
     """A table for pipes: aligned columns, no colour, nothing cut or wrapped."""
+    from rich.cells import cell_len  # terminal cells: 李 and 🚀 take two, accents none
+
     table = [[_LABELS[c] for c in COLUMNS]]
     table += [[printable(cell) for cell in _cells(row)] for row in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
+    widths = [max(cell_len(line[i]) for line in table) for i in range(len(COLUMNS))]
     for line in table:
-        cells = [cell.ljust(w) if i == 2 else cell.rjust(w)
-                 for i, (cell, w) in enumerate(zip(line, widths))]
+        cells = []
+        for i, (cell, width) in enumerate(zip(line, widths)):
+            pad = " " * (width - cell_len(cell))
+            cells.append(cell + pad if i == 2 else pad + cell)
         out.write("  ".join(cells).rstrip() + "\n")
 
 
@@ -95,7 +114,7 @@ def print_rich_table(rows: Sequence[Standing], title: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, title_justify="left")
+    table = Table(title=Text(title), title_justify="left")
     for name in COLUMNS:
         justify = "left" if name == "username" else "right"
         table.add_column(_LABELS[name], justify=justify, no_wrap=name != "username",
@@ -125,7 +144,8 @@ def write_breakdown(row: Standing, title: str) -> None:
         from rich.table import Table
         from rich.text import Text
 
-        table = Table(title=title, title_justify="left", show_header=False)
+        # The title holds a user name: Text keeps `[/]` from being read as markup.
+        table = Table(title=Text(printable(title)), title_justify="left", show_header=False)
         table.add_column(justify="left")
         table.add_column(justify="right", no_wrap=True)
         for label, value in lines:
@@ -168,9 +188,10 @@ def progress(description: str, total: int | None) -> Iterator[Callable[[int], No
 
 
 @contextmanager
-def status(description: str) -> Iterator[Callable[[str], None]]:
-    """A spinner with the current step on a terminal's stderr; silent elsewhere."""
-    if not sys.stderr.isatty():
+def status(description: str, *, quiet: bool = False) -> Iterator[Callable[[str], None]]:
+    """A spinner with the current step on a terminal's stderr; silent elsewhere,
+    and silent when ``quiet`` (``--quiet`` prints only errors)."""
+    if quiet or not sys.stderr.isatty():
         yield lambda _step: None
         return
     from rich.console import Console
