@@ -39,8 +39,9 @@ def _m001_initial(conn: sqlite3.Connection) -> None:
             {"id": int, "user_id": int, "created_at": str},
             pk="id", not_null={"created_at"}, strict=True,
         )
-        db[table].create_index(["user_id"])
-        db[table].create_index(["created_at"])
+        # Both cover what scoring reads, so neither needs the table's rows.
+        db[table].create_index(["user_id", "created_at"])
+        db[table].create_index(["created_at", "user_id"])
     db["likes"].create(
         {"id": int, "user_id": int, "likeable_type": str, "likeable_id": int,
          "is_like": int, "created_at": str, "author_id": int},
@@ -50,7 +51,7 @@ def _m001_initial(conn: sqlite3.Connection) -> None:
     db["likes"].create_index(["likeable_type", "likeable_id"])
     db["likes"].create_index(["author_id", "likeable_type", "is_like", "created_at"])
     db["likes"].create_index(["user_id"])
-    db["likes"].create_index(["created_at"])
+    db["likes"].create_index(["created_at", "author_id", "likeable_type", "is_like"])
     db["review_votes"].create(
         {"id": int, "user_id": int, "review_id": int, "vote_type": str,
          "created_at": str, "author_id": int},
@@ -59,7 +60,7 @@ def _m001_initial(conn: sqlite3.Connection) -> None:
     db["review_votes"].create_index(["review_id"])
     db["review_votes"].create_index(["author_id", "vote_type", "created_at"])
     db["review_votes"].create_index(["user_id"])
-    db["review_votes"].create_index(["created_at"])
+    db["review_votes"].create_index(["created_at", "author_id", "vote_type"])
     # monthly_increase caches the monthly increase for the as-of date in meta
     # `monthly_as_of` (set by recalc, kept by hooks); other dates are computed live.
     db["user_scores"].create(

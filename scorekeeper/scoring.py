@@ -106,10 +106,8 @@ def _calculate(conn: sqlite3.Connection, scoring: Scoring,
                monthly_as_of: date | None) -> tuple[int, int, int]:
     conn.execute("DROP TABLE IF EXISTS temp.calc")
     conn.execute(sql.CREATE_CALC_TABLE)
-    conn.execute(sql.FILL_CALC_TABLE, scoring.params())
-    if monthly_as_of is not None:
-        start, end = window(monthly_as_of)
-        conn.execute(sql.FILL_CALC_MONTHLY, {**scoring.weights, "start": start, "end": end})
+    start, end = window(monthly_as_of or today())
+    conn.execute(sql.FILL_CALC_TABLE, {**scoring.params(), "start": start, "end": end})
     users = conn.execute("SELECT COUNT(*) FROM temp.calc").fetchone()[0]
     changed, drift = conn.execute(sql.DRIFT).fetchone()
     return users, changed, drift

@@ -13,40 +13,43 @@ CASE WHEN likeable_type = 'post'
 END"""
 VOTE_POINTS = "CASE WHEN vote_type = 'up' THEN :review_upvote ELSE :review_downvote END"
 
-# Every user's four components from scratch, with the exclusion flag.
+# Every user's four components from scratch, the monthly increase for the
+# window [:start, :end), and the exclusion flag: one pass over covering indexes.
+IN_WINDOW = "COUNT(CASE WHEN created_at >= :start AND created_at < :end THEN 1 END)"
 RECALC_SCORES = f"""
 WITH like_groups AS (
-    SELECT author_id, likeable_type, is_like, COUNT(*) AS n
+    SELECT author_id, likeable_type, is_like, COUNT(*) AS n, {IN_WINDOW} AS m
     FROM likes
     WHERE author_id IS NOT NULL
     GROUP BY author_id, likeable_type, is_like
 ),
 vote_groups AS (
-    SELECT author_id, vote_type, COUNT(*) AS n
+    SELECT author_id, vote_type, COUNT(*) AS n, {IN_WINDOW} AS m
     FROM review_votes
     WHERE author_id IS NOT NULL
     GROUP BY author_id, vote_type
 ),
-parts (user_id, post_likes, review_votes, comment_likes, creation) AS (
+parts (user_id, post_likes, review_votes, comment_likes, creation, monthly) AS (
     SELECT author_id,
            SUM(CASE WHEN likeable_type = 'post' THEN n * {LIKE_POINTS} ELSE 0 END),
            0,
            SUM(CASE WHEN likeable_type = 'comment' THEN n * {LIKE_POINTS} ELSE 0 END),
-           0
+           0,
+           SUM(m * {LIKE_POINTS})
     FROM like_groups
     GROUP BY author_id
     UNION ALL
-    SELECT author_id, 0, SUM(n * {VOTE_POINTS}), 0, 0
+    SELECT author_id, 0, SUM(n * {VOTE_POINTS}), 0, 0, SUM(m * {VOTE_POINTS})
     FROM vote_groups
     GROUP BY author_id
     UNION ALL
-    SELECT user_id, 0, 0, 0, COUNT(*) * :post_created
+    SELECT user_id, 0, 0, 0, COUNT(*) * :post_created, {IN_WINDOW} * :post_created
     FROM posts WHERE user_id IS NOT NULL GROUP BY user_id
     UNION ALL
-    SELECT user_id, 0, 0, 0, COUNT(*) * :review_created
+    SELECT user_id, 0, 0, 0, COUNT(*) * :review_created, {IN_WINDOW} * :review_created
     FROM reviews WHERE user_id IS NOT NULL GROUP BY user_id
     UNION ALL
-    SELECT user_id, 0, 0, 0, COUNT(*) * :comment_created
+    SELECT user_id, 0, 0, 0, COUNT(*) * :comment_created, {IN_WINDOW} * :comment_created
     FROM comments WHERE user_id IS NOT NULL GROUP BY user_id
 ),
 per_user AS (
@@ -54,7 +57,8 @@ per_user AS (
            SUM(post_likes) AS post_likes,
            SUM(review_votes) AS review_votes,
            SUM(comment_likes) AS comment_likes,
-           SUM(creation) AS creation
+           SUM(creation) AS creation,
+           SUM(monthly) AS monthly
     FROM parts
     GROUP BY user_id
 )
@@ -65,7 +69,8 @@ SELECT u.id,
        COALESCE(p.review_votes, 0),
        COALESCE(p.comment_likes, 0),
        COALESCE(p.creation, 0),
-       (u.is_bot OR u.username IN (SELECT value FROM json_each(:excluded_usernames)))
+       (u.is_bot OR u.username IN (SELECT value FROM json_each(:excluded_usernames))),
+       COALESCE(p.monthly, 0)
 FROM users AS u
 LEFT JOIN per_user AS p ON p.user_id = u.id
 """
@@ -84,7 +89,7 @@ CREATE TEMP TABLE IF NOT EXISTS calc (
 
 FILL_CALC_TABLE = f"""
 INSERT INTO temp.calc (user_id, total_score, post_likes_score, review_votes_score,
-                       comment_likes_score, content_creation_score, excluded)
+                       comment_likes_score, content_creation_score, excluded, monthly_increase)
 {RECALC_SCORES}"""
 
 # Users whose stored row differs from the calculation, or who have no row, or
@@ -186,7 +191,6 @@ WHERE user_id = :user_id
 """
 
 # Net points of activity dated in [:start, :end), per user, for everybody.
-# (FILL_CALC_MONTHLY, below, puts it beside a recalculation.)
 MONTHLY_ALL = f"""
 WITH points (user_id, pts) AS (
     SELECT author_id, {LIKE_POINTS}
@@ -224,12 +228,6 @@ MONTHLY_ONE = f"""(
   + (SELECT COUNT(*) * :comment_created FROM comments
      WHERE user_id = s.user_id AND created_at >= :start AND created_at < :end)
 )"""
-
-FILL_CALC_MONTHLY = f"""
-UPDATE temp.calc SET monthly_increase = m.monthly_increase
-FROM ({MONTHLY_ALL}) AS m
-WHERE m.user_id = calc.user_id
-"""
 
 # One user's monthly increase (the user is :user_id).
 USER_MONTHLY = "SELECT " + MONTHLY_ONE.replace("s.user_id", ":user_id")
