@@ -107,7 +107,8 @@ def _csv_records(path, text, kind, warn) -> Iterator[tuple[str, list[Any], dict]
     try:
         header = next(reader)
     except StopIteration:
-        return
+        raise DataError(f"{path}: the file has no header row (a {kind.name} file starts with "
+                        f"{','.join(kind.column_names)}); was the export cut short?") from None
     header = [name.strip() for name in header]
     _check_columns(path, kind, header, warn)
     index = {name: i for i, name in enumerate(header)}
@@ -129,9 +130,6 @@ def _csv_records(path, text, kind, warn) -> Iterator[tuple[str, list[Any], dict]
 
 
 def _check_record(path, kind, record, label, warn, seen_keys: set) -> None:
-    if not isinstance(record, dict):
-        raise DataError(f"{path} {label}: expected a JSON object, found {type(record).__name__}; "
-                        "fix the record and import again")
     new = record.keys() - seen_keys
     if new:
         seen_keys.update(new)
@@ -152,11 +150,18 @@ def _ndjson_records(path, text, kind, warn):
         if not line.strip():
             continue
         label = f"line {number}"
+        line = line.rstrip("\r\n")
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DataError(f"{path} {label}: not valid JSON ({exc.msg} at column {exc.colno}); "
-                            "fix the line or rerun with --skip-invalid") from None
+            # A bad line is a bad row: --skip-invalid keeps it, text and all, in the rejects.
+            yield label, [None] * len(kind.column_names), RowError(
+                "(line)", line, f"is not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(record, dict):
+            yield label, [None] * len(kind.column_names), RowError(
+                "(line)", line, f"is a JSON {type(record).__name__}, not an object")
+            continue
         _check_record(path, kind, record, label, warn, seen)
         yield label, [record.get(c) for c in kind.column_names], None
 
@@ -225,6 +230,10 @@ def _json_records(path, text, kind, warn):
         number += 1
         expect_value = False
         label = f"record {number}"
+        if not isinstance(record, dict):
+            yield label, [None] * len(kind.column_names), RowError(
+                "(record)", record, f"is a JSON {type(record).__name__}, not an object")
+            continue
         _check_record(path, kind, record, label, warn, seen)
         yield label, [record.get(c) for c in kind.column_names], None
 
@@ -374,7 +383,11 @@ class _Rejects:
     def write(self, label: str, raw: Iterable[Any], reason: str) -> None:
         """One rejected row: its values in schema column order, where and why."""
         if self.writer is None:
-            self.handle = open(self.path, "w", encoding="utf-8", newline="")
+            try:
+                self.handle = open(self.path, "w", encoding="utf-8", newline="")
+            except OSError as exc:
+                raise DataError(f"cannot write the rejects file {self.path} ({exc.strerror}); "
+                                "nothing of the file was stored: fix the --rejects path") from None
             self.writer = csv.writer(self.handle, lineterminator="\n")
             self.writer.writerow(self.columns + REJECT_COLUMNS)
         cells = ["" if value is None else _cell(value) for value in raw]
@@ -446,9 +459,9 @@ def import_file(database: Database, path: Path, *, kind: str | None = None,
                                   replace=replace, skip_invalid=skip_invalid, dry_run=dry_run,
                                   warn=lambda _m: None, on_progress=on_progress,
                                   before_commit=before_commit, fast=False)
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not valid UTF-8 (byte {exc.object[exc.start:exc.end]!r} at "
-                        f"byte offset {counting.done}); save the file as UTF-8 and import again") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not valid UTF-8 ({_first_bad_utf8(path)}); "
+                        "save the file as UTF-8 and import again") from None
     except csv.Error as exc:
         raise DataError(f"{path}: not valid CSV ({exc}); fix the file and import again") from None
     finally:
@@ -460,6 +473,20 @@ def import_file(database: Database, path: Path, *, kind: str | None = None,
     result.rows -= store.rejected
     result.rejects_path = reject_file.path if reject_file.count else None
     return result
+
+
+def _first_bad_utf8(path: Path) -> str:
+    """Where a file first breaks UTF-8: line, byte offset and the bytes."""
+    offset = 0
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, 1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return (f"line {number}, byte offset {offset + exc.start}: "
+                        f"{line[exc.start:exc.end]!r}")
+            offset += len(line)
+    return "the file changed while it was read"
 
 
 class _Duplicates(Exception):

@@ -126,9 +126,6 @@ def test_excel_safe_neutralises_text_cells_only(tmp_path):
     assert by_name["-minus"][3] == "-0.4" and by_name["-minus"][6] == "-0.5"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a username with a carriage return is written "
-                   "unquoted (csv.writer with lineterminator='\\n' does not quote a lone CR), "
-                   "so the CSV row splits in two")
 @pytest.mark.parametrize("excel", [[], ["--excel-safe"]])
 def test_a_username_with_a_carriage_return_stays_in_one_cell(tmp_path, excel):
     write_kind(tmp_path, "users", [(1, "\rCR", "N", "2026-01-01", None),
