@@ -121,7 +121,22 @@ def print_rich_table(rows: Sequence[Standing], title: str) -> None:
                          overflow="fold")
     for row in rows:
         table.add_row(*[Text(printable(cell)) for cell in _cells(row)])
-    Console(soft_wrap=False).print(table)
+    _print_whole(table)
+
+
+def _print_whole(table) -> None:
+    """Print a table without dropping or cutting columns on a narrow terminal:
+    wider than the screen, it wraps there rather than losing data."""
+    from rich.console import Console
+
+    from rich.measure import Measurement
+
+    console = Console(soft_wrap=False)
+    needed = Measurement.get(console, console.options.update_width(1 << 16), table).maximum
+    if needed > console.width:
+        # Rich honours a width only with a height (a dumb terminal is else always 80).
+        console = Console(soft_wrap=False, width=needed, height=console.height)
+    console.print(table)
 
 
 def write_rows(rows: Sequence[Standing], fmt: str, title: str, *, excel: bool = False) -> None:
@@ -150,7 +165,7 @@ def write_breakdown(row: Standing, title: str) -> None:
         table.add_column(justify="right", no_wrap=True)
         for label, value in lines:
             table.add_row(label, Text(value))
-        Console(soft_wrap=False).print(table)
+        _print_whole(table)
         return
     width = max(len(label) for label, _ in lines)
     for label, value in lines:
