@@ -601,9 +601,6 @@ def test_markup_in_names_prints_literally_on_a_wide_terminal(marked_up):
     assert "a\x1b[31mb" not in output  # the name's own escape is shown escaped
 
 
-@pytest.mark.xfail(strict=True, reason="bug: on a terminal of 80 columns, and always with "
-                   "TERM=dumb (Rich then assumes 80 columns), the table drops the Username "
-                   "column and cuts header words ('Ran', 'User i', 'Tot')")
 @pytest.mark.parametrize("columns, term", [(80, "dumb"), (200, "dumb"), (80, "xterm-256color")])
 def test_a_table_on_a_terminal_keeps_every_column(marked_up, columns, term):
     code, output, error = on_a_terminal(["leaderboard", "--as-of", AS_OF], columns, term)
