@@ -239,8 +239,6 @@ def test_the_same_id_twice_is_found_on_a_filled_table_too(tmp_path, db_path):
     assert "posts.csv line 3: column id: value 10 appears twice" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a username repeated in a users file loaded into an "
-                   "empty table crashes with a sqlite3.IntegrityError traceback, exit 1")
 def test_a_username_twice_in_one_file_is_a_bad_row(tmp_path, db_path):
     write_kind(tmp_path, "users", [(1, "ann", "Ann", "2026-01-01", ""),
                                    (2, "ann", "Bob", "2026-01-01", "")])
@@ -250,8 +248,6 @@ def test_a_username_twice_in_one_file_is_a_bad_row(tmp_path, db_path):
     assert "users.csv line 3: column username: value 'ann'" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="bug: --skip-invalid with a repeated username in a users "
-                   "file loaded into an empty table crashes (IntegrityError), exit 1")
 def test_skip_invalid_rejects_a_repeated_username(tmp_path, db_path):
     write_kind(tmp_path, "users", [(1, "ann", "Ann", "2026-01-01", ""),
                                    (2, "ann", "Bob", "2026-01-01", "")])
@@ -259,7 +255,10 @@ def test_skip_invalid_rejects_a_repeated_username(tmp_path, db_path):
     assert result.exception is None
     assert result.exit_code == 0
     assert rows(db_path, "SELECT id, username FROM users") == [(1, "ann")]
-    assert "users.csv line 3" in (tmp_path / "users.rejects.csv").read_text(encoding="utf-8")
+    rejects = (tmp_path / "users.rejects.csv").read_text(encoding="utf-8").splitlines()
+    assert len(rejects) == 2
+    assert rejects[1].startswith("2,ann,Bob,")
+    assert ",line 3,column username: value 'ann' already belongs to user 1" in rejects[1]
 
 
 def test_a_bad_json_record_names_the_record(tmp_path):
@@ -294,9 +293,6 @@ def test_a_bad_file_stops_the_command_and_the_files_before_it_stay(tmp_path, db_
     assert rows(db_path, "SELECT COUNT(*) FROM comments") == [(0,)]  # stopped there
 
 
-@pytest.mark.xfail(strict=True, reason="bug: after an import that stops at a bad file, the files "
-                   "before it are stored but not scored: export lists none of their users "
-                   "and reads give no stale warning")
 def test_the_files_before_a_bad_file_are_reflected_in_the_listings(tmp_path):
     write_kind(tmp_path, "users", USERS)
     write_kind(tmp_path, "posts", [(11, 1, "nope")])
@@ -336,8 +332,6 @@ def test_skip_invalid_with_a_rejects_path(tmp_path):
     assert not (tmp_path / "posts.rejects.csv").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: --rejects into a folder that does not exist ends "
-                   "in an unhandled FileNotFoundError traceback, exit 1")
 def test_skip_invalid_with_a_rejects_path_in_a_missing_folder(tmp_path):
     write_kind(tmp_path, "posts", [(10, 1, "2026-11-01"), (11, "x", "2026-11-01")])
     result = run("import", "--skip-invalid", "--rejects", "bad/out.csv", "posts.csv")
