@@ -46,6 +46,7 @@ from scorekeeper.scoring import (
 )
 
 TEMPORARY_SUFFIXES = (".tmp", ".part")
+LOCK_NAME = ".scorekeeper-watch.lock"  # hidden, so never taken as a file
 EVENT_PREFIX = "events"
 EVENT_SUFFIXES = (".ndjson", ".jsonl")
 
@@ -231,17 +232,40 @@ class Watcher:
         """Take the files there now, in name order; then, unless ``once``, the files
         that arrive, until ``stop``. Returns the counts."""
         self._once = once
-        with self.database.transaction() as conn:
-            ensure_same_scoring(conn, self.scoring)
-            self._needs_recalc = is_stale(conn)
-        if once:
-            self._scan()
-            self._take_ready()
-            while self._pending and not self._stop.wait(self.tick):
+        with self._folder_lock():
+            with self.database.transaction() as conn:
+                ensure_same_scoring(conn, self.scoring)
+                self._needs_recalc = is_stale(conn)
+            if once:
+                self._scan()
                 self._take_ready()
-        else:
-            self._watch()
+                while self._pending and not self._stop.wait(self.tick):
+                    self._take_ready()
+            else:
+                self._watch()
         return self.summary
+
+    @contextmanager
+    def _folder_lock(self) -> Iterator[None]:
+        """One watcher per folder: two would take the same batch twice. The lock goes
+        with the process, however it ends."""
+        import fcntl
+
+        try:
+            handle = open(self.root / LOCK_NAME, "a")
+        except PermissionError:
+            self.warn(f"cannot create {self.folder / LOCK_NAME} (permission denied), so "
+                      "nothing stops a second watcher on this folder: run only one")
+            yield
+            return
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise BusyError(f"another `scorekeeper watch` is taking the files of "
+                                f"{self.folder}; run one watcher per folder (under cron, "
+                                "wrap `watch --once` in `flock -n`)") from None
+            yield
 
     def _watch(self) -> None:
         import watchfiles  # only `watch` needs it; other commands start without it

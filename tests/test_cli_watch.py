@@ -170,7 +170,7 @@ def test_a_file_written_slowly_in_pieces_is_taken_once_and_whole(watching) -> No
 
 
 @pytest.mark.slow
-def test_a_restart_takes_nothing_twice_but_takes_what_is_new(watching) -> None:
+def test_a_restart_takes_nothing_twice_and_a_second_watcher_is_refused(watching) -> None:
     watcher = watching()
     for kind in ("users", "posts"):
         drop_kind(watcher.folder, kind, EXAMPLE[kind])
@@ -187,6 +187,9 @@ def test_a_restart_takes_nothing_twice_but_takes_what_is_new(watching) -> None:
     drop_batch(again.folder, "events-2.ndjson", [like(2)])
     again.wait_for("applied 1 events from")
     assert again.stderr().count("taken before (same name, size and content)") == 3
+    second = run_process("watch", again.folder, "--once")
+    assert second.exit_code == 4
+    assert "another `scorekeeper watch` is taking the files of" in second.stderr
     assert again.stop() == 0
     assert query(again.db, "SELECT id, is_like FROM likes ORDER BY id") == [(1, 1), (2, 1)]
     assert run_process("recalc", "--check").exit_code == 0
@@ -209,7 +212,8 @@ def test_once_takes_what_is_there_and_exits_3_when_a_file_failed(tmp_path: Path)
     assert "events.ndjson line 2: field id: value 'x'" in errors[0]
     assert result.stderr.rstrip().endswith("watch: 6 taken, 2 failed, 0 skipped (taken before)")
     assert sorted(p.name for p in (tmp_path / "failed").iterdir()) == ["events.ndjson", "posts-2.csv"]
-    assert len(list((tmp_path / "done").iterdir())) == 6 and list(inbox.iterdir()) == []
+    assert len(list((tmp_path / "done").iterdir())) == 6
+    assert [p.name for p in inbox.iterdir()] == [".scorekeeper-watch.lock"]
     assert export(tmp_path / "scorekeeper.db") == EXAMPLE_EXPORT
 
     result = run_process("watch", inbox, "--once")  # nothing left: exit 0

@@ -139,7 +139,7 @@ def test_a_bad_file_is_recorded_and_moved_and_the_rest_go_on(database, inbox, tm
     assert (watcher.summary.done, watcher.summary.failed) == (2, 2)
     assert sorted(p.name for p in (tmp_path / "failed").iterdir()) == ["posts.csv", "zz.csv"]
     assert sorted(p.name for p in (tmp_path / "done").iterdir()) == ["users-2.csv", "users.csv"]
-    assert list(inbox.iterdir()) == []
+    assert [p.name for p in inbox.iterdir()] == [".scorekeeper-watch.lock"]
     entries = ledger(database)
     assert entries["posts.csv"][1] == "failed"
     assert "line 2: column created_at: value 'yesterday'" in entries["posts.csv"][2]
