@@ -7,6 +7,7 @@ and then writes fails at once on a busy database, busy timeout or not).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,12 @@ def translate(exc: sqlite3.Error, path: object) -> Exception:
             "of the file and its folder (SQLite needs to create -wal and -shm files beside it)"
         )
     if "unable to open" in text:
+        if isinstance(path, Path) and path.is_file() and not os.access(path.parent, os.W_OK):
+            return DatabaseError(
+                f"database {path} cannot be written: its folder {path.parent} is read-only "
+                f"and SQLite needs to create {path.name}-wal and {path.name}-shm there; "
+                "make the folder writable (reading commands work as they are)"
+            )
         return DatabaseError(f"database {path} cannot be opened ({text}); check the path and permissions")
     if "disk is full" in text or "disk I/O" in text:
         return DatabaseError(f"database {path}: {text}; free disk space and run the command again, nothing was half-written")
@@ -58,6 +65,40 @@ def sqlite_errors(path: object) -> Iterator[None]:
         raise translated from exc
 
 
+def _connect_read_only(path: Path, busy_timeout_seconds: float) -> sqlite3.Connection:
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=busy_timeout_seconds,
+                           isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+        return conn
+    except sqlite3.OperationalError:
+        if os.access(path.parent, os.W_OK) or path.with_name(path.name + "-wal").exists():
+            conn.close()
+            raise
+    # A WAL database in a read-only folder: SQLite cannot create the -shm file that
+    # readers share. With no -wal file beside it the main file holds every commit,
+    # so it can be read as immutable (see README, Limits).
+    conn.close()
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=busy_timeout_seconds,
+                           isolation_level=None, check_same_thread=False)
+
+
+def _refuse_other_application(conn: sqlite3.Connection, path: Path) -> None:
+    """A database with tables but no scorekeeper schema belongs to something else:
+    adding tables to it (or failing half-way on a `users` of its own) would harm it."""
+    tables = [name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'"
+        " AND name NOT LIKE 'sqlite%' AND name <> 'schema_migrations' ORDER BY name")]
+    if tables:
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        raise DatabaseError(
+            f"{path} is an SQLite database of another application (tables: {shown}), "
+            "not a scorekeeper database; nothing was changed: point --db at a scorekeeper "
+            "database or at a new file"
+        )
+
+
 class Database:
     """One connection to a scorekeeper database."""
 
@@ -74,14 +115,14 @@ class Database:
                 self.conn = sqlite3.connect(path, timeout=busy_timeout_seconds,
                                             isolation_level=None, check_same_thread=False)
             else:
-                self.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                                            timeout=busy_timeout_seconds,
-                                            isolation_level=None, check_same_thread=False)
+                self.conn = _connect_read_only(path, busy_timeout_seconds)
             self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_seconds * 1000)}")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             # A larger page cache keeps index pages in memory during imports and streams.
             self.conn.execute("PRAGMA cache_size = -65536")
             version = schema.check_version(self.conn, path)
+            if version == 0:
+                _refuse_other_application(self.conn, path)
             if write:
                 if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                     self.conn.execute("PRAGMA journal_mode = WAL")

@@ -13,13 +13,14 @@ import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from scorekeeper import kinds, sql, values
-from scorekeeper.db import Database
-from scorekeeper.errors import DataError, UsageError
+from scorekeeper.db import Database, translate
+from scorekeeper.errors import DataError, ScorekeeperError, UsageError
 from scorekeeper.scoring import (
     Scoring,
     cached_monthly_date,
@@ -313,6 +314,21 @@ class StreamError(DataError):
         self.applied = applied
 
 
+@contextmanager
+def _telling_what_went_in(database: Database, outcome: Outcome, line: int) -> Iterator[None]:
+    """A batch that fails as a whole (busy, disk full...) says which lines went in before it."""
+    applied, skipped = outcome.applied, outcome.skipped_replays
+    try:
+        yield
+    except (ScorekeeperError, sqlite3.Error) as exc:
+        outcome.applied, outcome.skipped_replays = applied, skipped
+        error = translate(exc, database.path) if isinstance(exc, sqlite3.Error) else exc
+        if isinstance(error, sqlite3.Error):
+            raise  # not the user's to fix: a bug, shown as it is
+        raise type(error)(f"{error}; the {applied} event(s) before line {line} were applied, "
+                          f"none from it on: resume from line {line}") from exc
+
+
 def apply_stream(database: Database, scoring: Scoring, records: Iterable[tuple[int, Any]],
                  retention_days: int, note: Callable[[str], None],
                  batch_size: int = 1000,
@@ -343,7 +359,8 @@ def apply_stream(database: Database, scoring: Scoring, records: Iterable[tuple[i
                 break
         if not batch:
             return outcome
-        with database.transaction() as conn:
+        with _telling_what_went_in(database, outcome, batch[0][0]), \
+                database.transaction() as conn:
             ensure_same_scoring(conn, scoring)
             if first:
                 forget_old_events(conn, retention_days)

@@ -17,17 +17,32 @@ COMPONENTS = ("total_score", "post_likes_score", "review_votes_score",
 
 
 def dump(path: Path) -> dict[str, list[tuple]]:
-    """Every table's rows, sorted: equal dumps mean an unchanged database."""
+    """Every table's rows, sorted: equal dumps mean an unchanged database.
+
+    The quick start's cache of validated settings (meta keys ``settings_cache:*``)
+    is left out: any command may refresh it, and it holds no data.
+    """
     if not path.exists():
         return {}
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    conn = _reader(path)
     try:
         tables = [name for (name,) in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {name: sorted(conn.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
-                for name in tables}
+        found = {name: sorted(conn.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
+                 for name in tables}
     finally:
         conn.close()
+    if "meta" in found:
+        found["meta"] = [row for row in found["meta"] if not row[0].startswith("settings_cache:")]
+    return found
+
+
+def _reader(path: Path) -> sqlite3.Connection:
+    """A connection that leaves no -wal or -shm file behind where it could remove them
+    (a read-only connection cannot checkpoint, so it leaves both)."""
+    if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+        return sqlite3.connect(path)
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
 
 
 def query(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
