@@ -173,9 +173,25 @@ def _check_against_reference(database: Database, scoring: Scoring, state: ref.St
                                                      scoring.excluded_usernames))
 
 
+_TEMPLATE: dict[str, bytes] = {}
+
+
+def _fresh_database(folder: Path) -> Database:
+    """A new database with the schema, copied from one made once (migrations take time)."""
+    if "db" not in _TEMPLATE:
+        with tempfile.TemporaryDirectory() as scratch:
+            made = Database(Path(scratch) / "template.db", 5, write=True)
+            made.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            made.conn.execute("PRAGMA journal_mode = DELETE")
+            made.close()
+            _TEMPLATE["db"] = (Path(scratch) / "template.db").read_bytes()
+    (folder / "hooks.db").write_bytes(_TEMPLATE["db"])
+    return Database(folder / "hooks.db", 5, write=True)
+
+
 def _apply_all(events: list[dict], scoring: Scoring, *, stream: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        database = Database(Path(folder) / "hooks.db", 5, write=True)
+        database = _fresh_database(Path(folder))
         try:
             state = ref.State()
             if stream:
@@ -217,7 +233,7 @@ RECREATED = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(events=EVENTS)
 @example(events=RECREATED[0])
 @example(events=RECREATED[1])
@@ -229,14 +245,14 @@ def test_any_hook_sequence_leaves_no_drift_and_matches_the_reference(events):
     _apply_all(events, DEFAULT_SCORING, stream=False)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(events=EVENTS)
 def test_a_hook_stream_in_savepoints_matches_the_reference(events):
     """Invariant 1 through `hook -`'s path: batches of savepoints, replays inside a batch."""
     _apply_all(events, DEFAULT_SCORING, stream=True)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(events=EVENTS)
 def test_hook_sequences_are_exact_with_fractional_weights(events):
     """Weights of 0.1, 0.001, -0.5 and -0.001: the incremental path stays exact."""
@@ -322,7 +338,7 @@ def _db_dump(db: Path) -> dict[str, list[tuple]]:
         conn.close()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(tables=datasets(), order=st.permutations(list(ref.KINDS)),
        as_of=st.sampled_from([date(2026, 11, 30), date(2026, 11, 15), date(2026, 12, 9)]),
        limit=st.integers(0, 9))
