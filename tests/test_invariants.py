@@ -21,6 +21,7 @@ from scorekeeper.db import Database
 from scorekeeper.scoring import Scoring, recalc_scores
 
 AS_OF = date(2026, 11, 30)
+OTHER_DAY = date(2026, 12, 1)
 DEFAULT_SCORING = Scoring(dict(ref.DEFAULT_WEIGHTS), tuple(sorted(ref.DEFAULT_EXCLUDED)))
 FRACTIONAL_WEIGHTS = {
     "post_like": 100, "post_dislike": -500, "review_upvote": 200, "review_downvote": -1,
@@ -127,6 +128,8 @@ BASE = [
     {"event": "review_vote.created", "id": 2, "user_id": 4, "review_id": 21,
      "vote_type": "down", "created_at": "2026-11-05"},
 ]
+# Where a recalc (which caches the monthly increase of AS_OF) falls in a sequence.
+RECALC_AT = st.none() | st.integers(0, 45)
 EVENTS = st.tuples(
     st.booleans(),
     st.lists(st.one_of(user_events(), item_events(), like_events(), vote_events()), max_size=30),
@@ -157,20 +160,21 @@ def _reference_listing(rows: list[ref.Row]) -> list[tuple]:
 
 
 def _check_against_reference(database: Database, scoring: Scoring, state: ref.State) -> None:
-    """No drift, stored scores = reference, export and risers = reference."""
+    """No drift, stored scores = reference, export and risers = reference, both for
+    AS_OF (whose monthly increase a recalc may have cached) and for another day."""
     check = recalc_scores(database, scoring, check=True)
     assert (check.changed, check.drift, check.was_stale, check.adopted) == (0, 0, False, False)
+    excluded = scoring.excluded_usernames
     with database.snapshot() as conn:
-        assert _stored_scores(conn) == _expected_scores(state, scoring.weights,
-                                                        scoring.excluded_usernames)
-        exported = _listing(ranking.export(conn, scoring, AS_OF))
-        rising = _listing(ranking.risers(conn, scoring, AS_OF, 1000))
-        top = _listing(ranking.leaderboard(conn, scoring, AS_OF, 3))
-    expected = _reference_listing(state.standings(AS_OF, scoring.weights, scoring.excluded_usernames))
-    assert exported == expected
-    assert top == expected[:3]
-    assert rising == _reference_listing(state.risers(AS_OF, scoring.weights,
-                                                     scoring.excluded_usernames))
+        assert _stored_scores(conn) == _expected_scores(state, scoring.weights, excluded)
+        for day in (AS_OF, OTHER_DAY):
+            expected = _reference_listing(state.standings(day, scoring.weights, excluded))
+            assert _listing(ranking.export(conn, scoring, day)) == expected, day
+            assert _listing(ranking.leaderboard(conn, scoring, day, 3)) == expected[:3], day
+            assert _listing(ranking.risers(conn, scoring, day, 1000)) == _reference_listing(
+                state.risers(day, scoring.weights, excluded)), day
+            for row in expected:
+                assert tuple(ranking.show(conn, scoring, day, row[1])) == row, day
 
 
 _TEMPLATE: dict[str, bytes] = {}
@@ -189,30 +193,38 @@ def _fresh_database(folder: Path) -> Database:
     return Database(folder / "hooks.db", 5, write=True)
 
 
-def _apply_all(events: list[dict], scoring: Scoring, *, stream: bool) -> None:
+def _apply_all(events: list[dict], scoring: Scoring, *, stream: bool,
+               recalc_at: int | None = None) -> None:
+    """Apply the events (after `recalc_at` of them, a recalc caches the monthly increase
+    of AS_OF, which the later events must keep right), then check everything."""
     with tempfile.TemporaryDirectory() as folder:
         database = _fresh_database(Path(folder))
         try:
             state = ref.State()
-            if stream:
-                hooks.apply_stream(database, scoring, enumerate(events, 1), 30,
-                                   lambda _note: None, batch_size=7)
-            else:
-                for event in events:
-                    hooks.apply_one(database, scoring, dict(event), 30, lambda _note: None)
+            parts = [events] if recalc_at is None else [events[:recalc_at], events[recalc_at:]]
+            for number, part in enumerate(parts):
+                if number:
+                    recalc_scores(database, scoring, monthly_as_of=AS_OF)
+                if stream:
+                    hooks.apply_stream(database, scoring, enumerate(part, 1), 30,
+                                       lambda _note: None, batch_size=7)
+                else:
+                    for event in part:
+                        hooks.apply_one(database, scoring, dict(event), 30, lambda _note: None)
             for event in events:
                 state.apply_event(event)
             _check_against_reference(database, scoring, state)
 
             # Invariant 2: recalc, then recalc again: the second changes nothing.
-            first = recalc_scores(database, scoring)
-            assert first.changed == 0
+            first = recalc_scores(database, scoring, monthly_as_of=AS_OF)
+            assert first.drift == 0
             with database.snapshot() as conn:
                 before = _stored_scores(conn)
-            second = recalc_scores(database, scoring)
+            second = recalc_scores(database, scoring, monthly_as_of=AS_OF)
             assert (second.changed, second.drift) == (0, 0)
             with database.snapshot() as conn:
                 assert _stored_scores(conn) == before
+            _check_against_reference(database, scoring, state)
         finally:
             database.close()
 
@@ -234,30 +246,30 @@ RECREATED = [
 
 
 @settings(max_examples=150, deadline=None)
-@given(events=EVENTS)
-@example(events=RECREATED[0])
-@example(events=RECREATED[1])
-@example(events=RECREATED[2])
-@example(events=RECREATED[3])
-@example(events=RECREATED[4])
-def test_any_hook_sequence_leaves_no_drift_and_matches_the_reference(events):
+@given(events=EVENTS, recalc_at=RECALC_AT)
+@example(events=RECREATED[0], recalc_at=None)
+@example(events=RECREATED[1], recalc_at=len(BASE))
+@example(events=RECREATED[2], recalc_at=None)
+@example(events=RECREATED[3], recalc_at=len(BASE))
+@example(events=RECREATED[4], recalc_at=len(BASE))
+def test_any_hook_sequence_leaves_no_drift_and_matches_the_reference(events, recalc_at):
     """Invariant 1 (and 2): creates, flips, deletes, replays, items before authors."""
-    _apply_all(events, DEFAULT_SCORING, stream=False)
+    _apply_all(events, DEFAULT_SCORING, stream=False, recalc_at=recalc_at)
 
 
 @settings(max_examples=40, deadline=None)
-@given(events=EVENTS)
-def test_a_hook_stream_in_savepoints_matches_the_reference(events):
+@given(events=EVENTS, recalc_at=RECALC_AT)
+def test_a_hook_stream_in_savepoints_matches_the_reference(events, recalc_at):
     """Invariant 1 through `hook -`'s path: batches of savepoints, replays inside a batch."""
-    _apply_all(events, DEFAULT_SCORING, stream=True)
+    _apply_all(events, DEFAULT_SCORING, stream=True, recalc_at=recalc_at)
 
 
 @settings(max_examples=40, deadline=None)
-@given(events=EVENTS)
-def test_hook_sequences_are_exact_with_fractional_weights(events):
+@given(events=EVENTS, recalc_at=RECALC_AT)
+def test_hook_sequences_are_exact_with_fractional_weights(events, recalc_at):
     """Weights of 0.1, 0.001, -0.5 and -0.001: the incremental path stays exact."""
     scoring = Scoring(dict(FRACTIONAL_WEIGHTS), ("admin",))
-    _apply_all(events, scoring, stream=False)
+    _apply_all(events, scoring, stream=False, recalc_at=recalc_at)
 
 
 # -- files: invariants 3 and 4 through the CLI ---------------------------------
