@@ -150,3 +150,26 @@ def test_read_commands_on_a_missing_database_exit_3_and_say_what_to_run(db_path)
     assert result.stdout == ""
     assert "scorekeeper init" in result.stderr and "import" in result.stderr
     assert not db_path.exists()
+
+
+def test_large_and_tiny_numbers_print_exactly_in_every_format(tmp_path):
+    (tmp_path / "scorekeeper.toml").write_text(
+        "[weights]\npost_like = 123456789.125\npost_created = 0.001\ncomment_dislike = -0.007\n",
+        encoding="utf-8")
+    write_kind(tmp_path, "users", [(1, "ann", "Ann", "2026-01-01", None),
+                                   (2, "bob", "Bob", "2026-01-01", None)])
+    write_kind(tmp_path, "posts", [(10, 1, "2026-11-01")])
+    write_kind(tmp_path, "comments", [(30, 2, "2026-11-01")])
+    write_kind(tmp_path, "likes", [(1, 2, "post", 10, 1, "2026-11-05"),
+                                   (2, 2, "post", 10, 1, "2026-11-05"),
+                                   (3, 1, "comment", 30, 0, "2026-11-05")])
+    ok("import", "users.csv", "posts.csv", "comments.csv", "likes.csv")
+    expected = [["1", "1", "ann", "246913578.251", "246913578.25", "0", "0", "0.001",
+                 "246913578.251"],
+                ["2", "2", "bob", "0.093", "0", "0", "-0.007", "0.1", "0.093"]]
+    assert list(csv.reader(io.StringIO(ok("export", "--as-of", "2026-11-30").stdout)))[1:] \
+        == expected
+    data = ref.parse_json_listing(ok("export", "--as-of", "2026-11-30", "--format", "json").stdout)
+    assert [[str(row[c]) for c in ref.COLUMNS] for row in data] == expected
+    table = ok("export", "--as-of", "2026-11-30", "--format", "table").stdout
+    assert [line.split() for line in table.splitlines()[1:]] == expected
