@@ -601,6 +601,15 @@ def test_markup_in_names_prints_literally_on_a_wide_terminal(marked_up):
     assert "a\x1b[31mb" not in output  # the name's own escape is shown escaped
 
 
+@pytest.mark.parametrize("name", ["[bold]x", "[/]", "[red]r[/red]"])
+def test_show_on_a_terminal_prints_markup_in_a_name_literally(marked_up, name):
+    code, output, error = on_a_terminal(["show", "--username", name, "--as-of", AS_OF], 120,
+                                        "xterm-256color")
+    assert code == 0, error
+    assert "MarkupError" not in error
+    assert output.count(name) == 2  # the title and the Username row
+
+
 @pytest.mark.parametrize("columns, term", [(80, "dumb"), (200, "dumb"), (80, "xterm-256color")])
 def test_a_table_on_a_terminal_keeps_every_column(marked_up, columns, term):
     code, output, error = on_a_terminal(["leaderboard", "--as-of", AS_OF], columns, term)
