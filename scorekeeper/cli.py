@@ -285,6 +285,10 @@ def calculate(
         return
     from scorekeeper import ranking, reports
     from scorekeeper.scoring import calculate_user
+    from scorekeeper.values import INT64_MAX, INT64_MIN
+
+    if not INT64_MIN <= user_id <= INT64_MAX:
+        raise UnknownUserError(f"no user with id {user_id}: ids are signed 64-bit integers")
 
     _, database, scoring = _open(ctx, db, config, write=True)
     row = database.conn.execute("SELECT username, is_bot FROM users WHERE id = ?", (user_id,)).fetchone()

@@ -15,6 +15,7 @@ from typing import NamedTuple
 from scorekeeper import sql
 from scorekeeper.errors import UnknownUserError
 from scorekeeper.scoring import Scoring, cached_monthly_date, stored_scoring, window
+from scorekeeper.values import INT64_MAX
 
 COLUMNS = ("rank", "user_id", "username", "total_score", "post_likes_score",
            "review_votes_score", "comment_likes_score", "content_creation_score",
@@ -70,6 +71,8 @@ def export(conn: sqlite3.Connection, scoring: Scoring, as_of: date) -> list[Stan
 def find_user(conn: sqlite3.Connection, user: str, *, by_username: bool = False) -> int:
     """The id of USER: an id when all digits (unless ``by_username``), else a username."""
     if not by_username and user.isascii() and user.isdigit():
+        if int(user) > INT64_MAX:
+            raise UnknownUserError(f"no user with id {user}: ids are signed 64-bit integers")
         return int(user)
     row = conn.execute(sql.FIND_USER_BY_NAME, (user,)).fetchone()
     if row is None:

@@ -61,8 +61,6 @@ def test_calculate_a_bad_user_id_is_bad_usage(example_db):
     assert run("calculate", "--user-id", "ann").exit_code == 2
 
 
-@pytest.mark.xfail(strict=True, reason="bug: calculate --user-id above 2**63-1 ends in an "
-                   "OverflowError traceback, exit 1, instead of exit 3 (unknown user) or 2")
 def test_calculate_an_id_beyond_64_bits(example_db):
     result = run("calculate", "--user-id", "99999999999999999999")
     assert result.exception is None

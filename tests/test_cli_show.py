@@ -74,8 +74,6 @@ def test_show_on_a_missing_database_exits_3(db_path):
     assert not db_path.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an all-digit USER above 2**63-1 reaches SQLite and "
-                   "ends in an OverflowError traceback, exit 1 (SPEC: an unknown user exits 3)")
 @pytest.mark.parametrize("user", ["9223372036854775808", "99999999999999999999"])
 def test_an_id_beyond_64_bits_is_an_unknown_user(example_db, user):
     result = run("show", user)
