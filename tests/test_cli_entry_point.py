@@ -14,21 +14,16 @@ import pytest
 from conftest import ok, run, run_process, write_kind
 
 COMMAND_LINES = [
-    ["leaderboard"], ["leaderboard", "--limit", "2"], ["leaderboard", "--limit=0"],
-    ["leaderboard", "--format", "json"], ["leaderboard", "--format", "table"],
-    ["leaderboard", "--excel-safe"], ["risers", "--as-of", "2026-11-30"],
-    ["risers", "--as-of", "2026-12-31", "--format", "json"],
-    ["export", "--as-of", "2026-11-30"], ["export", "--format", "table", "--as-of", "2026-11-30"],
-    ["show", "ann", "--as-of", "2026-11-30"], ["show", "1"], ["show", "--username", "cy"],
-    ["show", "nobody"], ["show", "3"], ["show", "999", "--format", "json"],
-    ["--db", "scorekeeper.db", "export"], ["export", "--db", "scorekeeper.db"],
-    ["export", "--as-of", "2026-11-30", "--as-of", "2026-12-31"],
+    ["leaderboard"], ["leaderboard", "--limit=2", "--format", "json"],
+    ["leaderboard", "--format", "table", "--excel-safe"],
+    ["risers", "--as-of", "2026-11-30"], ["export", "--as-of", "2026-11-30", "--format", "table"],
+    ["show", "ann", "--as-of", "2026-11-30"], ["show", "--username", "cy"], ["show", "nobody"],
+    ["show", "3"], ["export", "--db", "scorekeeper.db", "--as-of", "2026-11-30",
+                    "--as-of", "2026-12-31"],
 ]
 BAD_USAGE = [
-    ["leaderboard", "--limit", "-1"], ["leaderboard", "--limit", "x"],
-    ["export", "--format", "xml"], ["export", "--limit", "3"], ["show"],
-    ["export", "--as-of", "2026-13-01"], ["export", "--as-of", "20261130"],
-    ["export", "--as-of", "2026-11-30T00:00"], ["show", "ann", "bob"],
+    ["leaderboard", "--limit", "-1"], ["export", "--format", "xml"], ["export", "--limit", "3"],
+    ["show"], ["export", "--as-of", "20261130"], ["export", "--as-of", "2026-11-30T00:00"],
 ]
 
 
