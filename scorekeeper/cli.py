@@ -351,7 +351,7 @@ def watch(
     move_failed: Annotated[Optional[Path], typer.Option("--move-failed", help="Move each file that failed into this folder.")] = None,
     db: DbOption = None, config: ConfigOption = None,
 ) -> None:
-    """Keep taking the files dropped into FOLDER until stopped (Ctrl-C or SIGTERM).
+    """Keep taking the files dropped into DIR until stopped (Ctrl-C or SIGTERM).
 
     Example: scorekeeper watch /srv/inbox --move-done /srv/done --move-failed /srv/failed
     """
