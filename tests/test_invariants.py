@@ -245,7 +245,7 @@ RECREATED = [
 ]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(events=EVENTS, recalc_at=RECALC_AT)
 @example(events=RECREATED[0], recalc_at=None)
 @example(events=RECREATED[1], recalc_at=len(BASE))
