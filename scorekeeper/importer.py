@@ -114,6 +114,7 @@ def _csv_records(path, text, kind, warn) -> Iterator[tuple[str, list[Any], dict]
     index = {name: i for i, name in enumerate(header)}
     picks = [index.get(name) for name in kind.column_names]
     width = len(header)
+    identity = picks == list(range(width))  # the usual header: pass rows through as they are
     last_line = reader.line_num
     for fields in reader:
         label = f"line {last_line + 1}"
@@ -126,7 +127,10 @@ def _csv_records(path, text, kind, warn) -> Iterator[tuple[str, list[Any], dict]
             yield label, [fields[i] if i is not None and i < len(fields) else None
                           for i in picks], problem
             continue
-        yield label, [fields[i] if i is not None else None for i in picks], None
+        if identity:
+            yield label, fields, None
+        else:
+            yield label, [fields[i] if i is not None else None for i in picks], None
 
 
 def _check_record(path, kind, record, label, warn, seen_keys: set) -> None:
