@@ -97,8 +97,9 @@ def _valid_report_values(found: dict[str, Any]) -> bool:
 
         text = found["as_of"]
         try:
-            if len(text) != 10:
-                return False
+            if not (len(text) == 10 and text[4] == text[7] == "-"
+                    and text.replace("-", "").isdigit()):
+                return False  # YYYY-MM-DD only, as Typer takes it (not 2026-W48-1)
             found["as_of"] = date.fromisoformat(text)
         except ValueError:
             return False

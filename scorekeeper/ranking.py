@@ -53,13 +53,13 @@ def _query(conn: sqlite3.Connection, as_of: date, live: str, cached: str) -> str
 def leaderboard(conn: sqlite3.Connection, scoring: Scoring, as_of: date, limit: int) -> list[Standing]:
     """The top ``limit`` users by total score."""
     query = _query(conn, as_of, sql.LEADERBOARD, sql.LEADERBOARD_CACHED)
-    return _fetch(conn, query, _params(conn, scoring, as_of, limit=limit))
+    return _fetch(conn, query, _params(conn, scoring, as_of, limit=min(limit, INT64_MAX)))
 
 
 def risers(conn: sqlite3.Connection, scoring: Scoring, as_of: date, limit: int) -> list[Standing]:
     """The top ``limit`` users by a monthly increase above zero."""
     query = _query(conn, as_of, sql.RISERS, sql.RISERS_CACHED)
-    return _fetch(conn, query, _params(conn, scoring, as_of, limit=limit))
+    return _fetch(conn, query, _params(conn, scoring, as_of, limit=min(limit, INT64_MAX)))
 
 
 def export(conn: sqlite3.Connection, scoring: Scoring, as_of: date) -> list[Standing]:

@@ -39,9 +39,8 @@ def _m001_initial(conn: sqlite3.Connection) -> None:
             {"id": int, "user_id": int, "created_at": str},
             pk="id", not_null={"created_at"}, strict=True,
         )
-        # Both cover what scoring reads, so neither needs the table's rows.
-        db[table].create_index(["user_id", "created_at"])
-        db[table].create_index(["created_at", "user_id"])
+        db[table].create_index(["user_id"])
+        db[table].create_index(["created_at"])
     db["likes"].create(
         {"id": int, "user_id": int, "likeable_type": str, "likeable_id": int,
          "is_like": int, "created_at": str, "author_id": int},
@@ -51,7 +50,7 @@ def _m001_initial(conn: sqlite3.Connection) -> None:
     db["likes"].create_index(["likeable_type", "likeable_id"])
     db["likes"].create_index(["author_id", "likeable_type", "is_like", "created_at"])
     db["likes"].create_index(["user_id"])
-    db["likes"].create_index(["created_at", "author_id", "likeable_type", "is_like"])
+    db["likes"].create_index(["created_at"])
     db["review_votes"].create(
         {"id": int, "user_id": int, "review_id": int, "vote_type": str,
          "created_at": str, "author_id": int},
@@ -60,28 +59,19 @@ def _m001_initial(conn: sqlite3.Connection) -> None:
     db["review_votes"].create_index(["review_id"])
     db["review_votes"].create_index(["author_id", "vote_type", "created_at"])
     db["review_votes"].create_index(["user_id"])
-    db["review_votes"].create_index(["created_at", "author_id", "vote_type"])
-    # monthly_increase caches the monthly increase for the as-of date in meta
-    # `monthly_as_of` (set by recalc, kept by hooks); other dates are computed live.
+    db["review_votes"].create_index(["created_at"])
     db["user_scores"].create(
         {"user_id": int, "total_score": int, "post_likes_score": int,
          "review_votes_score": int, "comment_likes_score": int,
-         "content_creation_score": int, "monthly_increase": int, "excluded": int,
-         "calculated_at": str},
+         "content_creation_score": int, "excluded": int, "calculated_at": str},
         pk="user_id",
         not_null={"total_score", "post_likes_score", "review_votes_score",
-                  "comment_likes_score", "content_creation_score", "monthly_increase",
-                  "excluded"},
-        defaults={"monthly_increase": 0},
+                  "comment_likes_score", "content_creation_score", "excluded"},
         strict=True,
     )
     conn.execute(
         "CREATE INDEX idx_user_scores_rank"
         " ON user_scores (excluded, total_score DESC, user_id)"
-    )
-    conn.execute(
-        "CREATE INDEX idx_user_scores_monthly"
-        " ON user_scores (excluded, monthly_increase DESC, user_id)"
     )
     db["meta"].create({"key": str, "value": str}, pk="key", strict=True)
     db["seen_events"].create({"event_id": str, "seen_at": str}, pk="event_id", strict=True)
@@ -157,9 +147,36 @@ def _m002_watch_ledger(conn: sqlite3.Connection) -> None:
         ) STRICT""")
 
 
+def _m003_monthly_cache(conn: sqlite3.Connection) -> None:
+    """A cached monthly increase beside each score, and indexes that cover scoring.
+
+    ``monthly_increase`` holds the monthly increase for the as-of date in meta
+    ``monthly_as_of`` (set by recalc, kept exact by hooks); listings for another
+    date compute it live. The time and author indexes now carry every column
+    scoring reads, so neither a recalculation nor a live monthly query reads
+    table rows.
+    """
+    import sqlite_utils
+
+    db = sqlite_utils.Database(conn)
+    db["user_scores"].add_column("monthly_increase", int, not_null_default=0)
+    conn.execute("CREATE INDEX idx_user_scores_monthly"
+                 " ON user_scores (excluded, monthly_increase DESC, user_id)")
+    for table in ITEM_TABLES:
+        conn.execute(f"DROP INDEX idx_{table}_user_id")
+        conn.execute(f"DROP INDEX idx_{table}_created_at")
+        db[table].create_index(["user_id", "created_at"])
+        db[table].create_index(["created_at", "user_id"])
+    conn.execute("DROP INDEX idx_likes_created_at")
+    db["likes"].create_index(["created_at", "author_id", "likeable_type", "is_like"])
+    conn.execute("DROP INDEX idx_review_votes_created_at")
+    db["review_votes"].create_index(["created_at", "author_id", "vote_type"])
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (1, "initial", _m001_initial),
     (2, "watch_ledger", _m002_watch_ledger),
+    (3, "monthly_cache", _m003_monthly_cache),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -55,16 +55,11 @@ def test_bad_usage_exits_2_on_either_path(warm, args):
     assert (entry_point.exit_code, entry_point.stdout) == (2, "")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the quick path parses --as-of with "
-                   "date.fromisoformat, which takes ISO week dates: `export --as-of 2026-W48-1` "
-                   "exits 0 (as 2026-11-23) once the settings cache is warm, 2 before")
 def test_an_iso_week_date_is_bad_usage_on_the_quick_path_too(warm):
     assert run("export", "--as-of", "2026-W48-1").exit_code == 2
     assert run_process("export", "--as-of", "2026-W48-1").exit_code == 2
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a --limit above 2**63-1 reaches SQLite and ends in "
-                   "an OverflowError traceback, exit 1 (CliRunner and entry point)")
 @pytest.mark.parametrize("limit", ["9223372036854775808", "99999999999999999999"])
 def test_a_huge_limit_is_not_a_traceback(warm, limit):
     for result in (run("leaderboard", "--limit", limit), run_process("risers", "--limit", limit)):

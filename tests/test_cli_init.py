@@ -73,10 +73,6 @@ def test_init_in_a_folder_that_does_not_exist_exits_3(tmp_path):
 V1_DUMP = Path(__file__).resolve().parent / "data" / "scorekeeper-schema-v1.sql"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: migration 001 was edited in place to add "
-                   "user_scores.monthly_increase, so a database of schema version 1 from an "
-                   "earlier scorekeeper 'upgrades' to version 2 without that column and recalc "
-                   "then fails with OperationalError (traceback, exit 1)")
 def test_a_database_from_an_earlier_scorekeeper_is_upgraded_in_place(db_path):
     conn = sqlite3.connect(db_path)
     conn.executescript(V1_DUMP.read_text(encoding="utf-8"))
