@@ -330,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     scratch.mkdir()
     os.chdir(scratch)  # no scorekeeper.toml here, for the commands and in-process calls
     bench = Bench(data, args.repeat, scratch)
+    load_before = os.getloadavg()[0]
     try:
         bench.execute(args.events, args.hook_calls)
     except CommandFailed as exc:
@@ -341,7 +342,10 @@ def main(argv: list[str] | None = None) -> int:
              "made by": f"sample_data/generate.py --users {users} --rows {rows} "
                         f"--seed {args.seed} --end-date {args.end_date}",
              **bench.facts, "default as-of (today)": str(bench.today),
-             "other as-of": str(bench.other_day)}
+             "other as-of": str(bench.other_day),
+             # other work on the machine shows here, and in the spread of the runs
+             "load average (1 min), start and end": f"{load_before:.2f}, "
+                                                    f"{os.getloadavg()[0]:.2f}"}
     shown = shlex.join(["python", "bench/run.py",
                         *(argv if argv is not None else sys.argv[1:])])
     # this run's figures first: the report compares peak RSS across sizes from them
