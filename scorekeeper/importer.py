@@ -257,6 +257,7 @@ class _Store:
         self.labels: list[str] = []
         self.written = 0
         self.rejected = 0
+        self.parked: list[tuple[tuple, str]] = []  # users waiting for a username (see finish)
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_ids"
                      " (id INTEGER PRIMARY KEY, label TEXT NOT NULL)")
         conn.execute("DELETE FROM temp.import_ids")
@@ -300,6 +301,49 @@ class _Store:
                 self.rejected += 1
                 reject(label, row, problem)
 
+    def finish(self, reject: Callable[[str, tuple, str], None] | None) -> None:
+        """Store what is pending, then the users parked for a username that was taken.
+
+        Their current usernames are set aside first, so users who swap names in
+        one file both get theirs; a name still taken then is a real clash.
+        """
+        self.flush(reject)
+        parked, self.parked = self.parked, []
+        if not parked:
+            return
+        ids = [(row[0],) for row, _ in parked]
+        before = dict(self.conn.execute(
+            f"SELECT id, username FROM users WHERE id IN ({','.join('?' * len(ids))})",
+            [i for (i,) in ids]).fetchall())
+        self.conn.executemany("UPDATE users SET username = '(moving) ' || id WHERE id = ?", ids)
+        for row, label in parked:
+            try:
+                self.conn.execute("SAVEPOINT one_row")
+                self.written += self.conn.execute(self.kind.upsert, row).rowcount
+                self.conn.execute("RELEASE one_row")
+                continue
+            except sqlite3.IntegrityError:
+                self.conn.execute("ROLLBACK TO one_row")
+                self.conn.execute("RELEASE one_row")
+            other = self.conn.execute("SELECT id FROM users WHERE username = ?",
+                                      (row[1],)).fetchone()
+            owner = f"user {other[0]}" if other else "another user"
+            problem = (f"column username: value {row[1]!r} already belongs to {owner}; "
+                       "usernames are unique")
+            if reject is None or row[0] in before and not self._restore(row[0], before[row[0]]):
+                raise DataError(f"{self.path} {label}: {problem}; fix the row or rerun "
+                                "with --skip-invalid")
+            self.rejected += 1
+            reject(label, row, problem)
+
+    def _restore(self, user_id: int, username: str) -> bool:
+        """Give a rejected user back her username; False if another row took it."""
+        try:
+            self.conn.execute("UPDATE users SET username = ? WHERE id = ?", (username, user_id))
+            return True
+        except sqlite3.IntegrityError:
+            return False
+
     def _store_one(self, row: tuple, label: str) -> str | None:
         first = self.conn.execute("SELECT label FROM temp.import_ids WHERE id = ?",
                                   (row[0],)).fetchone()
@@ -311,10 +355,10 @@ class _Store:
         except sqlite3.IntegrityError:
             self.conn.execute("ROLLBACK TO one_row")
             self.conn.execute("RELEASE one_row")
-            other = self.conn.execute("SELECT id FROM users WHERE username = ?", (row[1],)).fetchone()
-            owner = f"user {other[0]}" if other else "another user"
-            return f"column username: value {row[1]!r} already belongs to {owner}; usernames are unique"
-        self.conn.execute("RELEASE one_row")
+            # Its username is taken; a later row of this file may free it (a swap).
+            self.parked.append((row, label))
+        else:
+            self.conn.execute("RELEASE one_row")
         self.conn.execute("INSERT INTO temp.import_ids (id, label) VALUES (?, ?)", (row[0], label))
         return None
 
@@ -359,7 +403,7 @@ def store_rows(conn: sqlite3.Connection, kind: Kind, rows: Iterable[tuple], *, r
     for number, row in enumerate(rows, 1):
         store.add(f"row {number}", row)
         result.rows += 1
-    store.flush(None)
+    store.finish(None)
     if replace:
         result.removed = _remove_missing(conn, kind.name)
     result.added = _count(conn, kind.name) - before + result.removed
@@ -527,7 +571,7 @@ def _load(database, path, fmt, text, the_kind, size, reject_file, counting, *, r
                 store.flush(reject if skip_invalid else None)
                 if on_progress:
                     on_progress(counting.done, size)
-        store.flush(reject if skip_invalid else None)
+        store.finish(reject if skip_invalid else None)
         if fast and _count(conn, the_kind.name) != result.rows:
             raise _Duplicates()
         for statement in rebuild:

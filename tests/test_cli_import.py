@@ -410,8 +410,6 @@ def test_renamed_user_keeps_her_posts_likes_and_score(tmp_path, db_path):
     assert export() == (LISTING_HEADER + "\n1,1,annie,3.2,3,0,0,0.2,3.2\n2,2,bob,0,0,0,0,0,0\n")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: re-importing users.csv where two users swap "
-                   "usernames fails: 'value 'bob' already belongs to user 2', exit 3")
 def test_two_users_swapping_usernames_in_one_file(tmp_path, db_path):
     write_kind(tmp_path, "users", USERS)
     ok("import", "users.csv")
