@@ -1,21 +1,23 @@
 """Timing commands the way a user runs them: whole processes, wall time and peak RSS.
 
-Peak RSS comes from ``os.wait4`` on the child, whose ``ru_maxrss`` is KiB on
-Linux: the child's own high-water mark, not the harness's.
+Commands start from a small helper process (bench/spawn.py, which says why),
+which times each one and reads its peak RSS from ``os.wait4``: ``ru_maxrss``,
+KiB on Linux.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import shlex
 import statistics
 import subprocess
-import tempfile
+import sys
 import time
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+
+SPAWN = Path(__file__).resolve().parent / "spawn.py"
 
 
 class CommandFailed(RuntimeError):
@@ -59,35 +61,40 @@ class Measurement:
         return max(self.peak_rss_kib) / 1024 if self.peak_rss_kib else None
 
 
-def run_process(argv: Sequence[str], *, cwd: Path, stdin: Path | None = None,
-                stdout: Path | None = None,
-                expect: tuple[int, ...] = (0,)) -> Run:
-    """Run one process to its end; raises CommandFailed on an unexpected exit code."""
-    with ExitStack() as files:
-        source = files.enter_context(open(stdin, "rb")) if stdin else subprocess.DEVNULL
-        sink = files.enter_context(open(stdout, "wb")) if stdout else subprocess.DEVNULL
-        # stderr goes to a file: a pipe nobody reads could fill up and stall the child
-        errors = files.enter_context(tempfile.TemporaryFile())
-        started = time.perf_counter()
-        child = subprocess.Popen(argv, cwd=cwd, stdin=source, stdout=sink, stderr=errors)
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - started
-        child.returncode = code = os.waitstatus_to_exitcode(status)
-        if code not in expect:
-            errors.seek(0)
-            tail = errors.read()[-3000:].decode("utf-8", "replace")
-            raise CommandFailed(f"`{shlex.join(argv)}` exited {code}, expected "
-                                f"{' or '.join(map(str, expect))}; its stderr ends:\n{tail}")
-    return Run(seconds, usage.ru_maxrss, code)
+class Launcher:
+    """Runs commands through the helper process; start it while the harness is small."""
+
+    def __init__(self) -> None:
+        # -S: no site-packages, so the helper stays a bare interpreter
+        self.helper = subprocess.Popen([sys.executable, "-S", str(SPAWN)], text=True,
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def run(self, argv: Sequence[str], *, cwd: Path, stdin: Path | None = None,
+            stdout: Path | None = None, expect: tuple[int, ...] = (0,)) -> Run:
+        """Run one process to its end; raises CommandFailed on an unexpected exit."""
+        request = {"argv": list(argv), "cwd": str(cwd), "stdin": stdin and str(stdin),
+                   "stdout": stdout and str(stdout)}
+        self.helper.stdin.write(json.dumps(request) + "\n")
+        self.helper.stdin.flush()
+        reply = json.loads(self.helper.stdout.readline())
+        if reply["exit_code"] not in expect:
+            wanted = " or ".join(map(str, expect))
+            raise CommandFailed(f"`{shlex.join(argv)}` exited {reply['exit_code']}, "
+                                f"expected {wanted}; its stderr ends:\n{reply['stderr']}")
+        return Run(reply["seconds"], reply["peak_rss_kib"], reply["exit_code"])
+
+    def close(self) -> None:
+        self.helper.stdin.close()
+        self.helper.wait()
 
 
-def measure(measurement: Measurement, runs: int, argv: Sequence[str], *,
-            before: Callable[[], None] | None = None, **options) -> Measurement:
+def measure(launcher: Launcher, measurement: Measurement, runs: int,
+            argv: Sequence[str], *, before: Callable[[], None] | None = None, **options) -> Measurement:
     """Run ``argv`` ``runs`` times (``before`` each, untimed) into ``measurement``."""
     for _ in range(runs):
         if before:
             before()
-        measurement.add(run_process(argv, **options))
+        measurement.add(launcher.run(argv, **options))
     return measurement
 
 

@@ -184,8 +184,9 @@ def render(*, title: str, command: str, data: dict, results: Results, in_process
              f"Made by `{command}` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. "
              "Every command ran as its own process, as a user runs it, with `--db` given, "
              "stdout to /dev/null (export to a file) and default settings; times are wall "
-             "seconds, peak RSS is the process's `ru_maxrss`. Goals are set for size L on "
-             "this 2-core machine.", "", "## Machine", "", "| | |", "| --- | --- |"]
+             "seconds; peak RSS is the process's own `ru_maxrss` (it starts from a small "
+             "helper, bench/spawn.py, so the harness's size does not leak into it). Goals "
+             "are set for size L on this 2-core machine.", "", "## Machine", "", "| | |", "| --- | --- |"]
     lines += [f"| {key} | {value} |" for key, value in machine().items()]
     lines += ["", "## Data", "", "| | |", "| --- | --- |"]
     lines += [f"| {key} | {value:,} |" if isinstance(value, int)

@@ -26,7 +26,7 @@ import dataset
 import events
 import peers
 import report
-from measure import CommandFailed, Measurement, measure, run_process, time_calls
+from measure import CommandFailed, Launcher, Measurement, measure, time_calls
 
 BENCH = Path(__file__).resolve().parent
 PEERS = BENCH / "peers.py"
@@ -88,8 +88,10 @@ def _force_drift(db: Path) -> None:
 class Bench:
     """One benchmark run: the scratch folder, the commands and every measurement."""
 
-    def __init__(self, data: dataset.DataSet, repeat: int, scratch: Path):
+    def __init__(self, data: dataset.DataSet, repeat: int, scratch: Path,
+                 launcher: Launcher):
         self.data, self.repeat, self.scratch = data, repeat, scratch
+        self.launcher = launcher
         self.db = scratch / "scorekeeper.db"
         self.exe = str(Path(sys.executable).parent / "scorekeeper")
         self.results: dict[str, Measurement] = {}
@@ -118,10 +120,10 @@ class Bench:
         return m
 
     def run(self, argv: list[str], **options):
-        return run_process(argv, cwd=self.scratch, **options)
+        return self.launcher.run(argv, cwd=self.scratch, **options)
 
     def timed(self, m: Measurement, argv: list[str], runs: int = 0, **options) -> None:
-        measure(m, runs or self.repeat, argv, cwd=self.scratch, **options)
+        measure(self.launcher, m, runs or self.repeat, argv, cwd=self.scratch, **options)
         self.said(m)
 
     @staticmethod
@@ -167,7 +169,7 @@ class Bench:
         out = self.scratch / "export.csv"
         argv = self.sk("export", "--format", "csv")
         m = self.new("export", argv, unit="rows/s")
-        measure(m, self.repeat, argv, cwd=self.scratch, stdout=out)
+        measure(self.launcher, m, self.repeat, argv, cwd=self.scratch, stdout=out)
         with open(out, newline="", encoding="utf-8") as f:
             m.count = sum(1 for _ in csv.reader(f)) - 1
         self.said(m)
@@ -324,18 +326,21 @@ def main(argv: list[str] | None = None) -> int:
     # default settings only: the peers compute SPEC's default weights
     for variable in [v for v in os.environ if v.upper().startswith("SCOREKEEPER_")]:
         del os.environ[variable]
+    launcher = Launcher()  # now, while this process is small (see bench/spawn.py)
     data = dataset.ensure_data(work, label, users, rows, args.seed, args.end_date, say)
     scratch = data.folder / "run"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir()
     os.chdir(scratch)  # no scorekeeper.toml here, for the commands and in-process calls
-    bench = Bench(data, args.repeat, scratch)
+    bench = Bench(data, args.repeat, scratch, launcher)
     load_before = os.getloadavg()[0]
     try:
         bench.execute(args.events, args.hook_calls)
     except CommandFailed as exc:
         say(str(exc))
         return 2
+    finally:
+        launcher.close()
 
     facts = {"size": label, **data.counts, "rows in all": data.total_rows,
              "CSV files": f"{data.megabytes:,.0f} MB",
