@@ -137,7 +137,9 @@ def init(ctx: typer.Context, db: DbOption = None, config: ConfigOption = None) -
 
 def _report_recalc(result, *, check: bool, seconds: float, quiet: bool) -> None:
     if result.adopted and not quiet:
-        render.say("adopted the new weights and exclusions from the settings")
+        render.say("the weights or exclusions differ from those behind the stored scores; "
+                   "`recalc` would adopt them" if check else
+                   "adopted the new weights and exclusions from the settings")
     if quiet:
         return
     verb = "would change" if check else "changed"

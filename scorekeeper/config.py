@@ -20,6 +20,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from scorekeeper.errors import ConfigError
@@ -28,6 +29,8 @@ from scorekeeper.values import points_to_milli
 ENV_PREFIX = "SCOREKEEPER_"
 DEFAULT_CONFIG = Path("scorekeeper.toml")
 DEFAULT_EXCLUDED = ["reddit_bot", "posts_bot", "admin"]
+# Totals are 64-bit thousandths: even at a billion points a row, 9 million rows fit.
+MAX_WEIGHT_MILLI = 1_000_000_000_000
 
 
 class Weights(BaseModel):
@@ -54,6 +57,9 @@ class Weights(BaseModel):
             milli = points_to_milli(value)
         except ValueError as exc:
             raise ValueError(str(exc)) from None
+        if abs(milli) > MAX_WEIGHT_MILLI:
+            raise ValueError(f"is beyond ±{MAX_WEIGHT_MILLI // 1000:,} points, more than the "
+                             "stored totals can hold")
         return Decimal(milli) / 1000
 
     def milli(self) -> dict[str, int]:
@@ -70,8 +76,9 @@ class Settings(BaseSettings):
     )
 
     db: Path = Path("scorekeeper.db")
-    busy_timeout_seconds: float = Field(default=30.0, ge=0)
-    event_id_retention_days: int = Field(default=30, ge=1)
+    # Upper bounds keep values within what SQLite and the clock can hold.
+    busy_timeout_seconds: float = Field(default=30.0, ge=0, le=86_400, allow_inf_nan=False)
+    event_id_retention_days: int = Field(default=30, ge=1, le=36_500)
     excluded_usernames: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCLUDED))
     weights: Weights = Field(default_factory=Weights)
 
@@ -190,6 +197,11 @@ def load_settings(config_path: Path | None = None,
         settings = _Merged(**flags)
     except ValidationError as exc:
         raise ConfigError(_describe_errors(exc, origin) + "; fix the setting and run again") from None
+    except SettingsError as exc:
+        # A list or table in the environment that is not JSON, e.g. EXCLUDED_USERNAMES=admin.
+        raise ConfigError(f"bad settings ({origin}): {exc}; lists and tables in "
+                          f"{ENV_PREFIX}* variables are JSON, e.g. "
+                          f"{ENV_PREFIX}EXCLUDED_USERNAMES='[\"admin\"]'") from None
     sources = _sources(flags, file_data, path, environ)
     return LoadedSettings(Settings.model_construct(**dict(settings)), path, sources,
                           _env_warnings(environ))

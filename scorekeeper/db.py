@@ -105,6 +105,9 @@ class Database:
     def __init__(self, path: Path, busy_timeout_seconds: float, *, write: bool):
         self.path = path
         self.write = write
+        if path.is_dir():
+            raise DatabaseError(f"database {path} is a folder; point --db at a file, "
+                                "e.g. --db scores.db")
         if not write and not path.exists():
             raise DatabaseError(
                 f"database {path} does not exist; run `scorekeeper init` or "

@@ -424,7 +424,9 @@ def run_hook_command(database: Database, scoring: Scoring, event: str, fields: d
             raise UsageError("--json must be one JSON object")
         if record.setdefault("event", event) != event:
             raise UsageError(f"--json says event {record['event']!r} but the command says {event!r}")
-        record.update(fields)
+        if fields:
+            raise UsageError(f"give the event either as --json or as options, not both "
+                             f"(--json with --{next(iter(fields)).replace('_', '-')})")
     else:
         record = {"event": event, **fields}
     apply_one(database, scoring, record, retention_days, note)

@@ -68,6 +68,8 @@ class _Counting(io.RawIOBase):
 
 def kind_of(path: Path, forced: str | None) -> Kind:
     """The kind of a file: ``--kind`` or the file name (see SPEC.md)."""
+    if not path.exists():
+        raise DataError(f"{path}: no such file; check the path")
     if forced:
         if forced not in kinds.KINDS:
             raise UsageError(f"--kind {forced!r} is not a kind (use one of {', '.join(kinds.KINDS)})")
@@ -110,6 +112,10 @@ def _csv_records(path, text, kind, warn) -> Iterator[tuple[str, list[Any], dict]
         raise DataError(f"{path}: the file has no header row (a {kind.name} file starts with "
                         f"{','.join(kind.column_names)}); was the export cut short?") from None
     header = [name.strip() for name in header]
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise DataError(f"{path}: the header names column(s) {', '.join(map(repr, repeated))} "
+                        "more than once; keep one of each and import again")
     _check_columns(path, kind, header, warn)
     index = {name: i for i, name in enumerate(header)}
     picks = [index.get(name) for name in kind.column_names]
@@ -161,6 +167,10 @@ def _ndjson_records(path, text, kind, warn):
             # A bad line is a bad row: --skip-invalid keeps it, text and all, in the rejects.
             yield label, [None] * len(kind.column_names), RowError(
                 "(line)", line, f"is not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        except RecursionError:
+            yield label, [None] * len(kind.column_names), RowError(
+                "(line)", line[:80], "nests arrays or objects too deeply to be a record")
             continue
         if not isinstance(record, dict):
             yield label, [None] * len(kind.column_names), RowError(
@@ -225,6 +235,9 @@ def _json_records(path, text, kind, warn):
                 if end == len(buffer) and not eof and fill():
                     continue  # a number may go on in the next chunk
                 break
+            except RecursionError:
+                raise DataError(f"{path} record {number + 1}: nests arrays or objects too "
+                                "deeply to be a record; fix the file and import again") from None
             except json.JSONDecodeError as exc:
                 if not eof and fill():
                     continue
@@ -280,18 +293,20 @@ class _Store:
             except sqlite3.IntegrityError:
                 raise _Duplicates() from None  # a repeated username: redo the careful way
             return
+        self.conn.execute("SAVEPOINT batch")
         try:
             self.conn.executemany("INSERT INTO temp.import_ids (id, label) VALUES (?, ?)",
                                   [(row[0], label) for row, label in zip(rows, labels)])
-            self.written += self.conn.executemany(self.kind.upsert, rows).rowcount
-            return
+            written = self.conn.executemany(self.kind.upsert, rows).rowcount
         except sqlite3.IntegrityError:
-            pass
-        # Find the offending rows one by one (rare: only on a bad batch).
-        self.conn.executemany(
-            "DELETE FROM temp.import_ids WHERE id = ? AND label = ?",
-            [(row[0], label) for row, label in zip(rows, labels)],
-        )
+            # Undo what the batch stored before it failed, then find the offending
+            # rows one by one (rare: only on a bad batch).
+            self.conn.execute("ROLLBACK TO batch")
+            self.conn.execute("RELEASE batch")
+        else:
+            self.conn.execute("RELEASE batch")
+            self.written += written
+            return
         for row, label in zip(rows, labels):
             problem = self._store_one(row, label)
             if problem:

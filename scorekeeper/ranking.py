@@ -87,6 +87,12 @@ def show(conn: sqlite3.Connection, scoring: Scoring, as_of: date, user_id: int) 
     """One listed user's standing; unknown and excluded users are an error."""
     query = _query(conn, as_of, sql.SHOW_USER, sql.SHOW_USER_CACHED)
     rows = _fetch(conn, query, _params(conn, scoring, as_of, user_id=user_id))
+    if not rows and conn.execute(
+        "SELECT 1 FROM users AS u WHERE u.id = ? AND NOT EXISTS"
+        " (SELECT 1 FROM user_scores AS s WHERE s.user_id = u.id)", (user_id,)
+    ).fetchone():
+        raise UnknownUserError(f"user {user_id} has no score yet (imported with --no-recalc?); "
+                               "run `scorekeeper recalc`")
     if not rows:
         raise UnknownUserError(
             f"user {user_id} is not listed (unknown, deleted or excluded); "

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from scorekeeper import sql
 from scorekeeper.db import Database, get_meta, set_meta
-from scorekeeper.errors import ConfigError, UnknownUserError
+from scorekeeper.errors import ConfigError, UnknownUserError, UsageError
 
 COMPONENTS = ("post_likes_score", "review_votes_score", "comment_likes_score",
               "content_creation_score")
@@ -68,8 +68,12 @@ def window(as_of: date) -> tuple[str, str]:
 
     The 30 UTC days ending on the as-of date, that day included.
     """
-    end = datetime.combine(as_of + timedelta(days=1), time())
-    start = end - timedelta(days=WINDOW_DAYS)
+    try:
+        end = datetime.combine(as_of + timedelta(days=1), time())
+        start = end - timedelta(days=WINDOW_DAYS)
+    except OverflowError:
+        raise UsageError(f"--as-of {as_of} leaves no 30-day window inside the calendar; "
+                         "use a date from 0001-01-30 to 9999-12-30") from None
     return start.isoformat(), end.isoformat()
 
 

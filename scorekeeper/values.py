@@ -98,7 +98,10 @@ def parse_timestamp(value: object) -> str:
     except ValueError:
         raise ValueError("is not an ISO 8601 timestamp (e.g. 2026-11-30T12:00:00Z)") from None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            raise ValueError("is outside the years 1 to 9999 in UTC") from None
     return moment.isoformat()
 
 
