@@ -42,7 +42,7 @@ class _Group(TyperGroup):
             raise typer.Exit(0) from None
 
 
-app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True,
+app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Exact gamification scores for a community site, kept in SQLite.")
 
 
@@ -178,7 +178,7 @@ def recalc(
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="CSV, NDJSON/JSONL or JSON files, one kind each.")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="CSV, NDJSON/JSONL or JSON files, one kind each.")],
     kind: Annotated[Optional[str], typer.Option("--kind", help="The kind of every file, instead of the file name.")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Each file is the complete set of its kind: remove stored rows it lacks.")] = False,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Store the good rows; write bad ones to <stem>.rejects.csv.")] = False,
@@ -251,7 +251,7 @@ def _recalc_after_import(ctx, db, config) -> None:
 @app.command("import-stackexchange")
 def import_stackexchange(
     ctx: typer.Context,
-    folder: Annotated[Path, typer.Argument(help="A Stack Exchange dump folder (Users.xml, Posts.xml, Votes.xml, Comments.xml).")],
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="A Stack Exchange dump folder (Users.xml, Posts.xml, Votes.xml, Comments.xml).")],
     db: DbOption = None, config: ConfigOption = None,
 ) -> None:
     """Load a Stack Exchange data dump; the database then matches the dump.
@@ -308,7 +308,7 @@ def calculate(
 @app.command()
 def hook(
     ctx: typer.Context,
-    event: Annotated[str, typer.Argument(help="The event, e.g. like.created, or - to read NDJSON events from stdin.")],
+    event: Annotated[str, typer.Argument(metavar="EVENT", help="The event, e.g. like.created, or - to read NDJSON events from stdin.")],
     json_text: Annotated[Optional[str], typer.Option("--json", help="The whole event object as JSON.")] = None,
     event_id: Annotated[Optional[str], typer.Option("--event-id", help="Unique id that makes the event idempotent.")] = None,
     id: Annotated[Optional[str], typer.Option("--id", help="The row's id.")] = None,
@@ -405,7 +405,7 @@ def risers(
 @app.command()
 def show(
     ctx: typer.Context,
-    user: Annotated[str, typer.Argument(help="A user id (all digits) or a username.")],
+    user: Annotated[str, typer.Argument(metavar="USER", help="A user id (all digits) or a username.")],
     by_username: Annotated[bool, typer.Option("--username", help="USER is a username even if all digits.")] = False,
     as_of: AsOfOption = None, fmt: FormatOption = None, excel: ExcelOption = False,
     db: DbOption = None, config: ConfigOption = None,
