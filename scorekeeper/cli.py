@@ -143,6 +143,12 @@ def _report_recalc(result, *, check: bool, seconds: float, quiet: bool) -> None:
     if quiet:
         return
     verb = "would change" if check else "changed"
+    if result.was_stale or result.adopted:
+        # Catching up with a bulk load or new settings is an update, not drift.
+        render.say(f"recalc: {result.users:,} users, {verb} {result.changed:,} "
+                   f"({'after import --no-recalc' if result.was_stale else 'new settings'}: "
+                   f"updates, not drift), {seconds:.2f} s")
+        return
     render.say(f"recalc: {result.users:,} users, {verb} {result.changed:,}, drift "
                f"{format_points(result.drift)} points, {seconds:.2f} s")
 
