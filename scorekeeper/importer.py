@@ -22,6 +22,7 @@ from scorekeeper import kinds
 from scorekeeper.db import Database
 from scorekeeper.errors import DataError, UsageError
 from scorekeeper.kinds import Kind, RowError
+from scorekeeper.scoring import mark_stale
 
 BATCH = 5000
 FORMATS = {".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson", ".json": "json"}
@@ -595,6 +596,10 @@ def _load(database, path, fmt, text, the_kind, size, reject_file, counting, *, r
             result.removed = _remove_missing(conn, the_kind.name)
         result.added = _count(conn, the_kind.name) - before + result.removed
         result.changed = store.written - result.added
+        if result.added or result.changed or result.removed:
+            # Stale until the closing recalculation: a kill or an error before it
+            # must not leave scores silently behind the stored activity.
+            mark_stale(conn)
         if before_commit:
             before_commit(conn)
     return result, store
@@ -617,6 +622,8 @@ def import_dump(database: Database, folder: Path,
                 rows = getattr(dump, name)()
                 results.append(store_rows(conn, kinds.KINDS[name], rows, replace=True,
                                           source=f"{folder} ({name})"))
+            if any(r.added or r.changed or r.removed for r in results):
+                mark_stale(conn)  # until the closing recalculation, as for a file
     except DumpError as exc:
         raise DataError(f"{exc}; nothing of the dump was stored") from None
     return results, dump.summary
