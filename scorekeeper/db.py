@@ -87,9 +87,15 @@ def _connect_read_only(path: Path, busy_timeout_seconds: float) -> sqlite3.Conne
 def _refuse_other_application(conn: sqlite3.Connection, path: Path) -> None:
     """A database with tables but no scorekeeper schema belongs to something else:
     adding tables to it (or failing half-way on a `users` of its own) would harm it."""
-    tables = [name for (name,) in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table'"
-        " AND name NOT LIKE 'sqlite%' AND name <> 'schema_migrations' ORDER BY name")]
+    conn.execute("BEGIN")  # one snapshot: another scorekeeper may be creating the schema
+    try:
+        if schema.schema_version(conn):
+            return
+        tables = [name for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+            " AND name NOT LIKE 'sqlite%' AND name <> 'schema_migrations' ORDER BY name")]
+    finally:
+        conn.execute("ROLLBACK")
     if tables:
         shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
         raise DatabaseError(
