@@ -26,6 +26,8 @@ LIKES = b"id,user_id,likeable_type,likeable_id,is_like,created_at\n"
 VOTES = b"id,user_id,review_id,vote_type,created_at\n"
 USERS = b"id,username,name,created_at,is_bot\n"
 GOOD_POST = b"100,1,2026-11-20T10:00:00Z\n"
+SE_MINI = {name: (Path(__file__).parent / "data" / "se-mini" / name).read_bytes()
+           for name in ("Users.xml", "Posts.xml", "Votes.xml", "Comments.xml")}
 POST_JSON = b'{"id": 100, "user_id": 1, "created_at": "2026-11-20"}'
 
 
@@ -42,6 +44,19 @@ class Case:
 
 def _import(name: str, *options: str) -> tuple[str, ...]:
     return ("import", *options, f"in/{name}")
+
+
+def _dump_with(name: str, content: bytes | None) -> dict[str, bytes | None]:
+    """The mini Stack Exchange dump in in/se, with one file replaced (None: left out)."""
+    files = {f"se/{n}": data for n, data in SE_MINI.items()}
+    if content is None:
+        del files[f"se/{name}"]
+    else:
+        files[f"se/{name}"] = content
+    return files
+
+
+SE = ("import-stackexchange", "in/se")
 
 
 BAD = [
@@ -141,6 +156,21 @@ BAD = [
          _import("posts.json"), 3, ("in/posts.json", "record 2", "not valid JSON")),
     Case("truncated-json-after-comma", {"posts.json": b"[" + POST_JSON + b","},
          _import("posts.json"), 3, ("in/posts.json", "ends early after record 1", "truncated")),
+    # -- Stack Exchange dumps ----------------------------------------------------------------
+    Case("se-no-folder", {}, SE, 3, ("in/se", "no such folder", "Users.xml")),
+    Case("se-file-missing", _dump_with("Votes.xml", None), SE, 3,
+         ("Votes.xml", "missing from in/se", "nothing of the dump was stored")),
+    Case("se-truncated-xml", _dump_with("Posts.xml", SE_MINI["Posts.xml"][:400]), SE, 3,
+         ("Posts.xml line 6", "invalid XML", "nothing of the dump was stored")),
+    Case("se-not-xml", _dump_with("Comments.xml", b"\x89PNG\x00binary"), SE, 3,
+         ("Comments.xml line 1", "invalid XML")),
+    Case("se-wrong-root", _dump_with("Users.xml", SE_MINI["Users.xml"].replace(b"users>", b"people>")),
+         SE, 3, ("Users.xml", "root element is <people>", "expected <users>")),
+    Case("se-bad-id", _dump_with("Posts.xml", SE_MINI["Posts.xml"].replace(b'Id="11"', b'Id="eleven"', 1)),
+         SE, 3, ("Posts.xml row 2", "Id 'eleven'", "not an integer")),
+    Case("se-bad-date", _dump_with("Votes.xml", SE_MINI["Votes.xml"].replace(
+        b'CreationDate="2011-02-01T00:00:00.000"', b'CreationDate="last tuesday"', 1)),
+         SE, 3, ("Votes.xml row 1", "CreationDate 'last tuesday'", "ISO 8601")),
     # -- the command line ----------------------------------------------------------------
     Case("replace-with-skip-invalid", {"posts.csv": POSTS + GOOD_POST},
          _import("posts.csv", "--replace", "--skip-invalid"), 2, ("--replace", "--skip-invalid")),
@@ -184,6 +214,7 @@ def _prepare(tmp_path: Path, case: Case) -> Path:
     folder = tmp_path / "in"
     folder.mkdir()
     for name, content in case.files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         if content is None:
             (folder / name).mkdir()
         else:
