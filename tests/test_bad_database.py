@@ -321,8 +321,8 @@ def test_a_full_tmpfs_mid_import_leaves_nothing_half_written(example_db: Path, t
     done = subprocess.run(["unshare", "-m", "sh", "-c", TMPFS_SCRIPT.format(size="1m"), "sh",
                            *scorekeeper_command()], env=env, capture_output=True, text=True,
                           timeout=120)
-    if done.returncode != 0 and "mount" in done.stderr:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    if done.returncode != 0 and not (out / "import.rc").exists():
+        pytest.skip(f"cannot mount a private tmpfs here: {done.stderr.strip()}")
     assert done.returncode == 0, done.stderr
 
     assert (out / "import.rc").read_text().strip() == "3", (out / "import.err").read_text()
