@@ -146,7 +146,7 @@ def _report_recalc(result, *, check: bool, seconds: float, quiet: bool) -> None:
     if result.was_stale or result.adopted:
         # Catching up with a bulk load or new settings is an update, not drift.
         render.say(f"recalc: {result.users:,} users, {verb} {result.changed:,} "
-                   f"({'after import --no-recalc' if result.was_stale else 'new settings'}: "
+                   f"({'catching up with an import' if result.was_stale else 'new settings'}: "
                    f"updates, not drift), {seconds:.2f} s")
         return
     render.say(f"recalc: {result.users:,} users, {verb} {result.changed:,}, drift "
@@ -163,7 +163,8 @@ def _recalc(ctx, db, config, *, check: bool, quiet: bool, reason: str = "recalc"
     _report_recalc(result, check=check, seconds=time.perf_counter() - started, quiet=quiet)
     if check and (result.changed or result.was_stale or result.adopted):
         if result.was_stale and not quiet:
-            render.say("the database is marked stale (imported with --no-recalc)")
+            render.say("the scores are marked stale: an import ran with --no-recalc or stopped "
+                       "before its closing recalculation")
         raise typer.Exit(1)
 
 

@@ -91,7 +91,7 @@ def show(conn: sqlite3.Connection, scoring: Scoring, as_of: date, user_id: int) 
         "SELECT 1 FROM users AS u WHERE u.id = ? AND NOT EXISTS"
         " (SELECT 1 FROM user_scores AS s WHERE s.user_id = u.id)", (user_id,)
     ).fetchone():
-        raise UnknownUserError(f"user {user_id} has no score yet (imported with --no-recalc?); "
+        raise UnknownUserError(f"user {user_id} has no score yet (an import without its recalculation?); "
                                "run `scorekeeper recalc`")
     if not rows:
         raise UnknownUserError(

@@ -26,7 +26,8 @@ def resolve_format(fmt: str | None, report: str) -> str:
 
 def warn_if_outdated(database: Database, scoring: Scoring) -> None:
     if is_stale(database.conn):
-        render.warning("scores are stale after `import --no-recalc`; run `scorekeeper recalc`")
+        render.warning("scores are stale (an import ran with --no-recalc or stopped before its "
+                       "closing recalculation); run `scorekeeper recalc`")
     stored = stored_scoring(database.conn)
     if stored is not None and stored != scoring:
         render.warning("the settings differ from those behind the stored scores, which "
