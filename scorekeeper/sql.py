@@ -114,16 +114,8 @@ WITH diffs AS (
 SELECT COUNT(*), COALESCE(SUM(ABS(delta)), 0) FROM diffs
 """
 
-# Changed users only: a recalc that finds nothing to fix writes nothing.
-WRITE_CALC = """
-INSERT INTO user_scores (user_id, total_score, post_likes_score, review_votes_score,
-                         comment_likes_score, content_creation_score, monthly_increase,
-                         excluded, calculated_at)
-SELECT user_id, total_score, post_likes_score, review_votes_score,
-       comment_likes_score, content_creation_score, monthly_increase, excluded, :now
-FROM temp.calc
-WHERE true
-ON CONFLICT (user_id) DO UPDATE SET
+# The upsert of one user_scores row, shared by the batch and the one-user paths.
+SET_SCORE = """ON CONFLICT (user_id) DO UPDATE SET
     total_score = excluded.total_score,
     post_likes_score = excluded.post_likes_score,
     review_votes_score = excluded.review_votes_score,
@@ -131,7 +123,18 @@ ON CONFLICT (user_id) DO UPDATE SET
     content_creation_score = excluded.content_creation_score,
     monthly_increase = excluded.monthly_increase,
     excluded = excluded.excluded,
-    calculated_at = excluded.calculated_at
+    calculated_at = excluded.calculated_at"""
+
+# Changed users only: a recalc that finds nothing to fix writes nothing.
+WRITE_CALC = f"""
+INSERT INTO user_scores (user_id, total_score, post_likes_score, review_votes_score,
+                         comment_likes_score, content_creation_score, monthly_increase,
+                         excluded, calculated_at)
+SELECT user_id, total_score, post_likes_score, review_votes_score,
+       comment_likes_score, content_creation_score, monthly_increase, excluded, :now
+FROM temp.calc
+WHERE true
+{SET_SCORE}
 WHERE user_scores.total_score <> excluded.total_score
    OR user_scores.post_likes_score <> excluded.post_likes_score
    OR user_scores.review_votes_score <> excluded.review_votes_score
@@ -160,21 +163,13 @@ SELECT
       + (SELECT COUNT(*) * :comment_created FROM comments WHERE user_id = :user_id)
 """
 
-UPSERT_USER_SCORE = """
+UPSERT_USER_SCORE = f"""
 INSERT INTO user_scores (user_id, total_score, post_likes_score, review_votes_score,
                          comment_likes_score, content_creation_score, monthly_increase,
                          excluded, calculated_at)
 VALUES (:user_id, :total_score, :post_likes_score, :review_votes_score,
         :comment_likes_score, :content_creation_score, :monthly_increase, :excluded, :now)
-ON CONFLICT (user_id) DO UPDATE SET
-    total_score = excluded.total_score,
-    post_likes_score = excluded.post_likes_score,
-    review_votes_score = excluded.review_votes_score,
-    comment_likes_score = excluded.comment_likes_score,
-    content_creation_score = excluded.content_creation_score,
-    monthly_increase = excluded.monthly_increase,
-    excluded = excluded.excluded,
-    calculated_at = excluded.calculated_at
+{SET_SCORE}
 """
 
 # Add a delta to one user's stored components (a no-op for unknown users).
