@@ -9,6 +9,7 @@ days ending on the as-of date, that day included.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from datetime import date
 from typing import NamedTuple
 
@@ -62,10 +63,10 @@ def risers(conn: sqlite3.Connection, scoring: Scoring, as_of: date, limit: int) 
     return _fetch(conn, query, _params(conn, scoring, as_of, limit=min(limit, INT64_MAX)))
 
 
-def export(conn: sqlite3.Connection, scoring: Scoring, as_of: date) -> list[Standing]:
-    """Every listed user."""
-    return _fetch(conn, _query(conn, as_of, sql.EXPORT, sql.EXPORT_CACHED),
-                  _params(conn, scoring, as_of))
+def export(conn: sqlite3.Connection, scoring: Scoring, as_of: date) -> Iterator[Standing]:
+    """Every listed user, streamed from the database: consume it inside the snapshot."""
+    query = _query(conn, as_of, sql.EXPORT, sql.EXPORT_CACHED)
+    return (Standing(*row) for row in conn.execute(query, _params(conn, scoring, as_of)))
 
 
 def find_user(conn: sqlite3.Connection, user: str, *, by_username: bool = False) -> int:

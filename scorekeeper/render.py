@@ -14,7 +14,7 @@ import io
 import json
 import sys
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Callable
 
@@ -40,7 +40,7 @@ def excel_safe(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def write_csv(rows: Sequence[Standing], out: IO[str], *, excel: bool = False) -> None:
+def write_csv(rows: Iterable[Standing], out: IO[str], *, excel: bool = False) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in rows:
@@ -64,13 +64,10 @@ def _quoting_cr(cells: list[str]) -> str:
     return buffer.getvalue()[:-2] + "\n"
 
 
-def write_json(rows: Sequence[Standing], out: IO[str]) -> None:
-    """An array of objects; points are written with their exact decimal digits."""
-    if not rows:
-        out.write("[]\n")
-        return
-    out.write("[\n")
-    for number, row in enumerate(rows):
+def write_json(rows: Iterable[Standing], out: IO[str]) -> None:
+    """An array of objects, written as the rows come; points with their exact digits."""
+    separator = "[\n"
+    for row in rows:
         fields = []
         for name, value in zip(COLUMNS, row):
             if name in POINT_COLUMNS:
@@ -80,8 +77,9 @@ def write_json(rows: Sequence[Standing], out: IO[str]) -> None:
             else:
                 text = str(value)
             fields.append(f'"{name}": {text}')
-        out.write("  {" + ", ".join(fields) + "}" + (",\n" if number < len(rows) - 1 else "\n"))
-    out.write("]\n")
+        out.write(separator + "  {" + ", ".join(fields) + "}")
+        separator = ",\n"
+    out.write("[]\n" if separator == "[\n" else "\n]\n")
 
 
 def printable(text: str) -> str:
@@ -139,16 +137,17 @@ def _print_whole(table) -> None:
     console.print(table)
 
 
-def write_rows(rows: Sequence[Standing], fmt: str, title: str, *, excel: bool = False) -> None:
+def write_rows(rows: Iterable[Standing], fmt: str, title: str, *, excel: bool = False) -> None:
+    """CSV and JSON stream the rows as they come; a table needs them all for its widths."""
     out = sys.stdout
     if fmt == "csv":
         write_csv(rows, out, excel=excel)
     elif fmt == "json":
         write_json(rows, out)
     elif out.isatty():
-        print_rich_table(rows, title)
+        print_rich_table(list(rows), title)
     else:
-        write_plain_table(rows, out)
+        write_plain_table(list(rows), out)
 
 
 def write_breakdown(row: Standing, title: str) -> None:

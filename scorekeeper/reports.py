@@ -54,7 +54,9 @@ def run_report(database: Database, scoring: Scoring, report: str, *, as_of: date
             user_id = ranking.find_user(conn, user, by_username=by_username)
             standing = ranking.show(conn, scoring, day, user_id)
         elif report == "export":
-            rows = ranking.export(conn, scoring, day)
+            # Streamed inside the snapshot: memory stays flat however many users.
+            render.write_rows(ranking.export(conn, scoring, day), fmt, "Scores", excel=excel)
+            return
         else:
             size = DEFAULT_LIMITS[report] if limit is None else limit
             query = ranking.leaderboard if report == "leaderboard" else ranking.risers
@@ -62,6 +64,5 @@ def run_report(database: Database, scoring: Scoring, report: str, *, as_of: date
     if report == "show":
         print_one(standing, fmt, excel)
         return
-    titles = {"leaderboard": "Leaderboard", "risers": f"Monthly risers to {day}",
-              "export": "Scores"}
+    titles = {"leaderboard": "Leaderboard", "risers": f"Monthly risers to {day}"}
     render.write_rows(rows, fmt, titles[report], excel=excel)
