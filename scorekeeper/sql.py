@@ -230,32 +230,26 @@ USER_MONTHLY = "SELECT " + MONTHLY_ONE.replace("s.user_id", ":user_id")
 SCORE_COLUMNS = """s.user_id, u.username, s.total_score, s.post_likes_score,
        s.review_votes_score, s.comment_likes_score, s.content_creation_score"""
 
-# The top :limit listed users; ranks by counting who is ahead (an index range).
+def _standings(monthly: str, condition: str) -> str:
+    """Listed users matching ``condition``, ranked by counting who is ahead (an index range)."""
+    return f"""
+SELECT (SELECT COUNT(*) FROM user_scores AS a
+        WHERE a.excluded = 0 AND a.total_score > s.total_score) + 1 AS rank,
+       {SCORE_COLUMNS},
+       {monthly} AS monthly_increase
+FROM user_scores AS s
+JOIN users AS u ON u.id = s.user_id
+WHERE s.excluded = 0 {condition}
+"""
+
+
+# The top :limit listed users, and one listed user.
 def _leaderboard(monthly: str) -> str:
-    return f"""
-SELECT (SELECT COUNT(*) FROM user_scores AS a
-        WHERE a.excluded = 0 AND a.total_score > s.total_score) + 1 AS rank,
-       {SCORE_COLUMNS},
-       {monthly} AS monthly_increase
-FROM user_scores AS s
-JOIN users AS u ON u.id = s.user_id
-WHERE s.excluded = 0
-ORDER BY s.total_score DESC, s.user_id
-LIMIT :limit
-"""
+    return _standings(monthly, "ORDER BY s.total_score DESC, s.user_id LIMIT :limit")
 
 
-# One listed user, the same columns.
 def _show_user(monthly: str) -> str:
-    return f"""
-SELECT (SELECT COUNT(*) FROM user_scores AS a
-        WHERE a.excluded = 0 AND a.total_score > s.total_score) + 1 AS rank,
-       {SCORE_COLUMNS},
-       {monthly} AS monthly_increase
-FROM user_scores AS s
-JOIN users AS u ON u.id = s.user_id
-WHERE s.excluded = 0 AND s.user_id = :user_id
-"""
+    return _standings(monthly, "AND s.user_id = :user_id")
 
 
 # With the as-of date of the cached monthly increase, every listing reads the cache.
